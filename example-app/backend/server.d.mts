@@ -1,0 +1,173 @@
+/**
+ * Type declarations for the reference backend (`server.mjs`).
+ * Hand-written; keep in sync with the implementation.
+ */
+import type { Server } from "node:http";
+
+/** Where login/refresh put the tokens. */
+export type TokenPlacement = "body" | "cookie" | "mixed";
+/** `nested` wraps the success payload as `{ data: payload }`. */
+export type BodyShape = "flat" | "nested";
+/** How the access token's expiry is communicated. */
+export type ExpiryStyle = "jwt" | "expires_in" | "expires_at" | "expires_at_ms" | "none";
+/** `camel`: accessToken, refreshToken, expiresIn, expiresAt, refreshExpiresIn; `snake`: access_token, ... */
+export type FieldCase = "camel" | "snake";
+/** Counted / fault-injectable endpoints. */
+export type Endpoint = "login" | "refresh" | "logout" | "me" | "items";
+/** `"*"` matches any of the endpoints above (endpoint-specific faults are taken first). */
+export type FaultEndpoint = Endpoint | "*";
+
+export interface BackendUser {
+  id: string;
+  email: string;
+  password: string;
+  name: string;
+  roles: readonly string[];
+}
+
+/** Public user as returned in `user` of login/refresh responses. */
+export interface PublicUser {
+  id: string;
+  email: string;
+  name: string;
+  roles: string[];
+}
+
+export interface BackendOptions {
+  /** Default "127.0.0.1". */
+  host?: string;
+  /** Default 0 (ephemeral port). */
+  port?: number;
+  /** Default 900. */
+  accessTokenTtlSeconds?: number;
+  /** Absolute lifetime of a token family (from login). Default 86400. */
+  refreshTokenTtlSeconds?: number;
+  /** Default "mixed". */
+  tokenPlacement?: TokenPlacement;
+  /** Default "flat". */
+  bodyShape?: BodyShape;
+  /** Default "jwt". */
+  expiryStyle?: ExpiryStyle;
+  /** Default "camel". */
+  fieldCase?: FieldCase;
+  /** Include `refreshExpiresIn` in login/refresh bodies. Default true. */
+  includeRefreshExpiry?: boolean;
+  /** Backend clock = real time + this offset (token times and the `Date` header). Default 0. */
+  clockSkewSeconds?: number;
+  /** Default: {@link DEFAULT_USERS}. Copied. */
+  users?: ReadonlyArray<Readonly<BackendUser>>;
+  /** Fixed delay before answering every (non-control) request. Default 0. */
+  delayMs?: number;
+  /** Enable the `/__control/*` HTTP API. Default false. */
+  control?: boolean;
+  /** Login also sets `backend_sid` (HttpOnly) and `theme=dark` cookies. Default true. */
+  sessionCookie?: boolean;
+  /** `/users/me` and `/api/items` also require a matching `backend_sid` cookie. Default false. */
+  requireSessionCookie?: boolean;
+}
+
+/** Effective options. Mutable: changes apply to subsequent requests (except host/port). */
+export interface ResolvedOptions {
+  readonly host: string;
+  /** The port actually bound. */
+  readonly port: number;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  tokenPlacement: TokenPlacement;
+  bodyShape: BodyShape;
+  expiryStyle: ExpiryStyle;
+  fieldCase: FieldCase;
+  includeRefreshExpiry: boolean;
+  clockSkewSeconds: number;
+  users: BackendUser[];
+  delayMs: number;
+  control: boolean;
+  sessionCookie: boolean;
+  requireSessionCookie: boolean;
+}
+
+export interface BackendStats {
+  /** Requests reaching POST /auth/login (counted before faults). */
+  login: number;
+  /** Login answers with status 400 or 401. */
+  loginFailed: number;
+  /** Requests reaching POST /auth/refresh (counted before faults). */
+  refresh: number;
+  /** Rotations performed (also when the response is then dropped). */
+  refreshSucceeded: number;
+  /** Refresh answers with status 400 or 401 (including injected ones). */
+  refreshRejected: number;
+  /** Retired refresh tokens presented again (each revokes its family). */
+  reuseDetected: number;
+  logout: number;
+  me: number;
+  items: number;
+  /** All non-control requests, including 404s. */
+  requests: number;
+}
+
+export interface Fault {
+  /** Answer with this status (default 500 when only `body` is set). */
+  status?: number;
+  /** Response body (default `{ error: "injected" }`); strings are sent as text/plain. */
+  body?: unknown;
+  /** Extra response headers (e.g. Retry-After); also applied to normal responses. */
+  headers?: Record<string, string>;
+  /** Wait this long first; on its own the request is then processed normally. */
+  delayMs?: number;
+  /** Destroy the socket without answering. */
+  drop?: boolean;
+  /** Process the request normally (refresh: rotate), then drop the connection instead of answering. */
+  afterRotation?: boolean;
+  /** Number of matching requests this fault applies to. Default 1. */
+  times?: number;
+}
+
+/** A refresh/logout request as seen by the backend. */
+export interface RecordedRequest {
+  endpoint: Endpoint;
+  method: string;
+  /** Request target including the query string. */
+  path: string;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  /** Parsed JSON (or form) body; undefined when empty; the raw text when unparseable. */
+  body: unknown;
+  cookies: Record<string, string>;
+}
+
+export interface Backend {
+  /** e.g. "http://127.0.0.1:41234" */
+  url: string;
+  port: number;
+  server: Server;
+  options: ResolvedOptions;
+  /** Live counters (reset in place by {@link Backend.resetStats}). */
+  stats: BackendStats;
+  /** Last 20 refresh/logout requests, oldest first. */
+  requests: RecordedRequest[];
+  /** Queue a fault for the next `fault.times` (default 1) requests to `endpoint`. */
+  injectFault(endpoint: FaultEndpoint, fault: Fault): void;
+  clearFaults(): void;
+  /** Revoke every token family of the user (by email), or all families. Returns the number of families. */
+  revokeAll(email?: string): number;
+  /** Make the refresh tokens of the user (by email), or all, expire now. Returns the number of families. */
+  expireRefreshTokens(email?: string): number;
+  /** Zero all counters and clear `requests`. */
+  resetStats(): void;
+  /** Close the server and every open connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The default accounts (deeply frozen). */
+export declare const DEFAULT_USERS: ReadonlyArray<Readonly<BackendUser>>;
+
+/** Start the backend; resolves once it is listening. Throws TypeError on invalid options. */
+export declare function startBackend(options?: BackendOptions): Promise<Backend>;
+
+/**
+ * Options from env vars as used by the CLI: PORT (default 4000), HOST, ACCESS_TOKEN_TTL,
+ * REFRESH_TOKEN_TTL, TOKEN_PLACEMENT, EXPIRY_STYLE, BODY_SHAPE, FIELD_CASE,
+ * CLOCK_SKEW_SECONDS, DELAY_MS, CONTROL=1, REQUIRE_SESSION_COOKIE=1.
+ */
+export declare function optionsFromEnv(env?: NodeJS.ProcessEnv): BackendOptions;

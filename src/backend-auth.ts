@@ -1,0 +1,136 @@
+import type { AuthConfig } from "@auth/core";
+import { getToken, type JWT } from "@auth/core/jwt";
+import { cookieHeaderFor } from "./cookies.js";
+import { BackendAuthError } from "./errors.js";
+import { accessTokenOf, isEnded, needsRefresh, refreshIfNeeded } from "./lib/backend-session.js";
+import { type Runtime, runtimeOf } from "./lib/runtime.js";
+import type { BackendTokenState, BackendUser } from "./types.js";
+
+/** Credentials for calling the backend as the signed-in user. */
+export interface BackendAuth {
+  /** A valid access token. */
+  accessToken: string;
+  /** When it expires, seconds since the epoch. */
+  accessTokenExpiresAt: number | undefined;
+  /** The signed-in user's profile. */
+  user: BackendUser;
+  /** The backend cookies that apply to `url` as a `Cookie` header value, if any. */
+  cookieHeader(url: string | URL): string | undefined;
+  /** Request headers for a backend call to `url`: `Authorization: Bearer …` and `Cookie`, merged into `init`. */
+  headers(url: string | URL, init?: HeadersInit): Headers;
+  /** The session's JWT after any refresh. Persist it (re-encode the session cookie) where possible. */
+  token: JWT;
+  /** `true` when this call rotated (or picked up rotated) tokens, i.e. `token` differs from the cookie's. */
+  refreshed: boolean;
+}
+
+/** Options of {@link getBackendAuth}. */
+export interface GetBackendAuthOptions {
+  /**
+   * Whether a due refresh may run. Pass `false` where the rotated session cannot be saved (e.g. a
+   * React Server Component): the still-valid access token is returned, and an expired one throws
+   * `BACKEND_UNAVAILABLE` instead of rotating tokens the browser would never receive.
+   * @default true
+   */
+  allowRefresh?: boolean;
+}
+
+type ConfigWithSecret = Pick<AuthConfig, "providers" | "secret" | "cookies" | "useSecureCookies">;
+
+/**
+ * Reads the session cookie of `request`, refreshes the access token when it is due, and returns
+ * what a server-side call to the backend needs. Framework-agnostic: works with any request that
+ * carries the Auth.js session cookie.
+ *
+ * Throws {@link BackendAuthError}: `NO_SESSION` (no or undecryptable cookie), `SESSION_ENDED`
+ * (refresh rejected or expired: sign the user out), `BACKEND_UNAVAILABLE` (the access token has
+ * expired and the backend cannot refresh it right now).
+ *
+ * The secret is `config.secret`, else the `AUTH_SECRET` environment variable.
+ */
+export async function getBackendAuth(
+  config: ConfigWithSecret,
+  request: Request | { headers: Headers; url?: string },
+  options: GetBackendAuthOptions = {},
+): Promise<BackendAuth> {
+  const secret = config.secret ?? process.env.AUTH_SECRET ?? process.env.NEXTAUTH_SECRET;
+  const secureCookie = config.useSecureCookies ?? request.url?.startsWith("https://") ?? false;
+  const token = await getToken({
+    req: request,
+    secret,
+    secureCookie,
+    ...(config.cookies?.sessionToken?.name && { cookieName: config.cookies.sessionToken.name }),
+  });
+  if (!token) throw new BackendAuthError("NO_SESSION", "no valid session cookie on the request");
+  return backendAuthFromToken(config, token, options);
+}
+
+/**
+ * Like {@link getBackendAuth}, for a session JWT you already hold (e.g. inside a `jwt` callback).
+ */
+export async function backendAuthFromToken(
+  config: Pick<AuthConfig, "providers">,
+  token: JWT,
+  { allowRefresh = true }: GetBackendAuthOptions = {},
+): Promise<BackendAuth> {
+  const state = token.backend;
+  const runtime = state && findRuntime(config, state.provider);
+  if (!state || !runtime) {
+    throw new BackendAuthError("NO_SESSION", "the session was not created by BackendCredentials");
+  }
+  const next = await refreshIfNeeded(runtime, state, { allowRefresh });
+  if (isEnded(next)) {
+    throw new BackendAuthError("SESSION_ENDED", `the backend session has ended (${next.error})`);
+  }
+  const accessToken = accessTokenOf(runtime, next);
+  const expired = (next.accessTokenExpiresAt ?? 0) <= runtime.options.now() / 1000;
+  if (!accessToken || (expired && needsRefresh(runtime, next))) {
+    throw new BackendAuthError(
+      "BACKEND_UNAVAILABLE",
+      "the access token has expired and could not be refreshed now",
+    );
+  }
+  const refreshed = next !== state;
+  return toBackendAuth(
+    runtime,
+    next,
+    refreshed ? { ...token, backend: next } : token,
+    accessToken,
+    refreshed,
+  );
+}
+
+function toBackendAuth(
+  runtime: Runtime,
+  state: BackendTokenState,
+  token: JWT,
+  accessToken: string,
+  refreshed: boolean,
+): BackendAuth {
+  const nowSeconds = () => runtime.options.now() / 1000;
+  const cookieHeader = (url: string | URL) =>
+    cookieHeaderFor(state.cookies, new URL(url, runtime.options.baseUrl), nowSeconds());
+  return {
+    accessToken,
+    accessTokenExpiresAt: state.accessTokenExpiresAt,
+    user: state.user,
+    cookieHeader,
+    headers(url, init) {
+      const headers = new Headers(init);
+      headers.set("authorization", `Bearer ${accessToken}`);
+      const cookie = cookieHeader(url);
+      if (cookie) headers.set("cookie", cookie);
+      return headers;
+    },
+    token,
+    refreshed,
+  };
+}
+
+function findRuntime(config: Pick<AuthConfig, "providers">, id: string): Runtime | undefined {
+  for (const provider of config.providers) {
+    const runtime = runtimeOf(provider);
+    if (runtime?.options.id === id) return runtime;
+  }
+  return undefined;
+}

@@ -1,0 +1,425 @@
+import { jwtDecode } from "jwt-decode";
+import { applyCookieChanges, cookieHeaderFor, jarValue } from "../cookies.js";
+import type { CoordinatedRefresh, RefreshOutcome } from "../coordination.js";
+import { BackendAuthError, BackendSignInError } from "../errors.js";
+import type { ResolvedEndpoint } from "../options.js";
+import {
+  type BackendSessionError,
+  type BackendTokenState,
+  type BackendUser,
+  TERMINAL_SESSION_ERRORS,
+} from "../types.js";
+import { sha256 } from "./hash.js";
+import { backendErrorCode, callBackend, isTransientStatus } from "./http.js";
+import { isRecord } from "./json-path.js";
+import type { Runtime } from "./runtime.js";
+import { readTokenResponse } from "./token-response.js";
+
+/** How many grace-cache hops a late request may follow to reach the newest rotation. */
+const MAX_CHAIN = 5;
+/** Backoff after a transient refresh failure without `Retry-After`, in seconds. */
+const TRANSIENT_BACKOFF_SECONDS = 2;
+/** Longest `Retry-After` honoured, in seconds. */
+const MAX_RETRY_AFTER_SECONDS = 60;
+
+const nowSeconds = (runtime: Runtime) => runtime.options.now() / 1000;
+
+/**
+ * @internal Logs in against the backend. Throws `BackendSignInError` with a non-sensitive code;
+ * details go to the logger without tokens.
+ */
+export async function loginToBackend(
+  runtime: Runtime,
+  submitted: Partial<Record<string, unknown>>,
+): Promise<BackendTokenState> {
+  const { options } = runtime;
+  const fields: Record<string, string> = {};
+  for (const name of Object.keys(options.credentials)) {
+    const value = submitted[name];
+    if (typeof value !== "string" || value === "")
+      throw new BackendSignInError("invalid_credentials");
+    fields[name] = value;
+  }
+  const now = nowSeconds(runtime);
+  const response = await withSignInErrors(runtime, "login", () =>
+    callBackend(options, options.login, { json: options.loginBody(fields), nowSeconds: now }),
+  );
+  if (response.status < 200 || response.status >= 300) {
+    if (isTransientStatus(response.status)) {
+      options.logger.warn(`login: backend answered ${response.status}`);
+      throw new BackendSignInError("backend_unavailable");
+    }
+    if (response.status >= 400) throw new BackendSignInError("invalid_credentials");
+    options.logger.error(`login: unexpected status ${response.status}`);
+    throw new BackendSignInError("backend_response_invalid");
+  }
+  const tokens = await withSignInErrors(runtime, "login", async () =>
+    readTokenResponse(options, response, now, runtime.reservedCookieNames, options.logger.warn),
+  );
+  const partial: BackendTokenState = {
+    provider: options.id,
+    accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+    receivedAt: tokens.receivedAt,
+    cookies: applyCookieChanges([], tokens.cookies, now),
+    user: { id: "", roles: [] },
+  };
+  if (tokens.accessToken !== undefined) partial.accessToken = tokens.accessToken;
+  if (tokens.refreshToken !== undefined) partial.refreshToken = tokens.refreshToken;
+  if (tokens.refreshTokenExpiresAt !== undefined) {
+    partial.refreshTokenExpiresAt = tokens.refreshTokenExpiresAt;
+  }
+  const user = await withSignInErrors(runtime, "profile", () =>
+    readUser(runtime, partial, response.body),
+  );
+  const state = { ...partial, user };
+  if (!(await isAllowed(runtime, user))) {
+    await logoutFromBackend(runtime, state);
+    throw new BackendSignInError("role_not_allowed");
+  }
+  return state;
+}
+
+async function withSignInErrors<T>(
+  runtime: Runtime,
+  step: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof BackendSignInError) throw error;
+    if (error instanceof BackendAuthError) {
+      if (error.transient) {
+        runtime.options.logger.warn(`${step}: ${error.message}`);
+        throw new BackendSignInError("backend_unavailable", { cause: error });
+      }
+      runtime.options.logger.error(`${step}: ${error.message}`);
+      throw new BackendSignInError("backend_response_invalid", { cause: error });
+    }
+    runtime.options.logger.error(`${step}: unexpected error`, error);
+    throw new BackendSignInError("backend_response_invalid");
+  }
+}
+
+async function readUser(
+  runtime: Runtime,
+  state: BackendTokenState,
+  loginBody: unknown,
+): Promise<BackendUser> {
+  const { options } = runtime;
+  let source: unknown = loginBody;
+  if (options.profile) {
+    const response = await callWithSession(runtime, options.profile, state);
+    if (response.status < 200 || response.status >= 300) {
+      throw new BackendAuthError(
+        isTransientStatus(response.status) ? "BACKEND_UNAVAILABLE" : "BACKEND_RESPONSE_INVALID",
+        `profile endpoint answered ${response.status}`,
+        { status: response.status },
+      );
+    }
+    source = response.body;
+  }
+  const mapped = options.mapUser
+    ? options.mapUser(source)
+    : defaultMapUser(source, accessTokenOf(runtime, state));
+  if (!mapped || typeof mapped.id !== "string" || mapped.id === "") {
+    throw new BackendAuthError(
+      "BACKEND_RESPONSE_INVALID",
+      `no user id found in the ${options.profile ? "profile" : "login"} response (set mapUser or endpoints.profile)`,
+    );
+  }
+  return { ...mapped, roles: Array.isArray(mapped.roles) ? mapped.roles.filter(isString) : [] };
+}
+
+/**
+ * Default profile mapping: the first object among `user`, `data.user`, `data`, the body itself,
+ * then the access token's claims, that has an `id`, `sub`, `_id` or `userId`.
+ */
+function defaultMapUser(body: unknown, accessToken: string | undefined): BackendUser | undefined {
+  const candidates: unknown[] = [];
+  if (isRecord(body)) {
+    const data = body.data;
+    candidates.push(body.user, isRecord(data) ? data.user : undefined, data, body);
+  }
+  if (accessToken && accessToken.split(".").length === 3) {
+    try {
+      candidates.push(jwtDecode(accessToken));
+    } catch {
+      // not a JWT: nothing to read
+    }
+  }
+  for (const candidate of candidates) {
+    if (!isRecord(candidate)) continue;
+    const id = candidate.id ?? candidate.sub ?? candidate._id ?? candidate.userId;
+    if (typeof id !== "string" && typeof id !== "number") continue;
+    const {
+      id: _id,
+      sub: _sub,
+      _id: _mongoId,
+      userId: _userId,
+      password: _password,
+      accessToken: _accessToken,
+      refreshToken: _refreshToken,
+      access_token: _access,
+      refresh_token: _refresh,
+      iat: _iat,
+      exp: _exp,
+      nbf: _nbf,
+      jti: _jti,
+      role,
+      roles,
+      ...rest
+    } = candidate;
+    const roleList = Array.isArray(roles)
+      ? roles
+      : typeof role === "string"
+        ? [role]
+        : typeof roles === "string"
+          ? [roles]
+          : [];
+    return { ...rest, id: String(id), roles: roleList.filter(isString) };
+  }
+  return undefined;
+}
+
+const isString = (value: unknown): value is string => typeof value === "string";
+
+async function isAllowed(runtime: Runtime, user: BackendUser): Promise<boolean> {
+  const { allowedRoles, authorizeUser } = runtime.options;
+  if (allowedRoles && !user.roles.some((role) => allowedRoles.includes(role))) return false;
+  return authorizeUser ? (await authorizeUser(user)) === true : true;
+}
+
+/** @internal The access token's value (body-borne or from its cookie), if the session has one. */
+export function accessTokenOf(runtime: Runtime, state: BackendTokenState): string | undefined {
+  if (state.accessToken) return state.accessToken;
+  const name = runtime.options.accessToken.cookie;
+  return name ? jarValue(state.cookies, name, nowSeconds(runtime)) : undefined;
+}
+
+/** What identifies the refresh grant: the refresh token, else the cookies sent to the refresh endpoint. */
+function refreshCredentialOf(runtime: Runtime, state: BackendTokenState): string | undefined {
+  if (state.refreshToken) return state.refreshToken;
+  const { refreshToken, refresh } = runtime.options;
+  if (refreshToken.cookie) return jarValue(state.cookies, refreshToken.cookie, nowSeconds(runtime));
+  return refresh ? cookieHeaderFor(state.cookies, refresh.url, nowSeconds(runtime)) : undefined;
+}
+
+/** Calls an endpoint as the signed-in user: Bearer access token plus the backend cookies. */
+function callWithSession(runtime: Runtime, endpoint: ResolvedEndpoint, state: BackendTokenState) {
+  return callBackend(runtime.options, endpoint, {
+    bearer: accessTokenOf(runtime, state),
+    jar: state.cookies,
+    nowSeconds: nowSeconds(runtime),
+  });
+}
+
+/** `true` when the state can no longer be used to call the backend. */
+export function isEnded(state: BackendTokenState): boolean {
+  return state.error !== undefined && TERMINAL_SESSION_ERRORS.includes(state.error);
+}
+
+/**
+ * @internal Seconds before expiry at which the access token is refreshed: `refreshBufferSeconds`,
+ * capped at half the token's lifetime.
+ */
+function refreshAt(runtime: Runtime, state: BackendTokenState): number {
+  const expiresAt = state.accessTokenExpiresAt ?? 0;
+  const lifetime = Math.max(0, expiresAt - state.receivedAt);
+  return expiresAt - Math.min(runtime.options.refreshBufferSeconds, lifetime / 2);
+}
+
+/** @internal `true` when the access token is due for a refresh now. */
+export function needsRefresh(runtime: Runtime, state: BackendTokenState): boolean {
+  return !isEnded(state) && nowSeconds(runtime) >= refreshAt(runtime, state);
+}
+
+/** Ends the session: drops tokens and backend cookies, keeps the profile, records why. */
+function ended(state: BackendTokenState, error: BackendSessionError): BackendTokenState {
+  return {
+    provider: state.provider,
+    receivedAt: state.receivedAt,
+    cookies: [],
+    user: state.user,
+    error,
+  };
+}
+
+/**
+ * @internal Brings a session up to date: refreshes the access token when it is due (through the
+ * coordinator: single flight + grace cache), ends the session on a definitive rejection or expiry,
+ * and flags `RefreshUnavailable` on transient failures. Never throws for backend failures.
+ * With `allowRefresh: false` it only ends sessions whose tokens have expired (used where a rotated
+ * token could not be saved).
+ */
+export async function refreshIfNeeded(
+  runtime: Runtime,
+  state: BackendTokenState,
+  { allowRefresh = true }: { allowRefresh?: boolean } = {},
+): Promise<BackendTokenState> {
+  if (isEnded(state) || !needsRefresh(runtime, state)) return state;
+  const now = nowSeconds(runtime);
+  if (state.refreshTokenExpiresAt !== undefined && now >= state.refreshTokenExpiresAt) {
+    return ended(state, "RefreshTokenExpired");
+  }
+  const { refresh } = runtime.options;
+  if (!refresh) {
+    return now >= (state.accessTokenExpiresAt ?? 0) ? ended(state, "AccessTokenExpired") : state;
+  }
+  const credential = refreshCredentialOf(runtime, state);
+  if (!credential) return ended(state, "RefreshTokenExpired");
+  if (!allowRefresh) return state;
+  let outcome: RefreshOutcome;
+  try {
+    outcome = await runtime.coordinator.run(await refreshKey(runtime, credential), () =>
+      refreshAtBackend(runtime, state, credential),
+    );
+    outcome = await newestRotation(runtime, state, outcome);
+  } catch (error) {
+    // A coordinator that fails must not log anyone out: report and keep the session as it is.
+    runtime.options.logger.error("refresh coordination failed", error);
+    outcome = { kind: "unavailable" };
+  }
+  switch (outcome.kind) {
+    case "rotated":
+      return applyRotation(runtime, state, outcome);
+    case "rejected":
+      return ended(state, "RefreshTokenRejected");
+    case "unavailable":
+      return { ...state, error: "RefreshUnavailable" };
+  }
+}
+
+function refreshKey(runtime: Runtime, credential: string): Promise<string> {
+  return sha256(`${runtime.options.id}\0${runtime.options.refresh?.url.href}\0${credential}`);
+}
+
+/** Follows the grace cache from one rotation to the next, so a late request gets the newest tokens. */
+async function newestRotation(
+  runtime: Runtime,
+  state: BackendTokenState,
+  outcome: RefreshOutcome,
+): Promise<RefreshOutcome> {
+  let current = outcome;
+  for (let hop = 0; hop < MAX_CHAIN && current.kind === "rotated"; hop++) {
+    const next = refreshCredentialOf(runtime, applyRotation(runtime, state, current));
+    if (!next) break;
+    const later = await runtime.coordinator.peek(await refreshKey(runtime, next));
+    if (later?.kind !== "rotated") break;
+    current = later;
+  }
+  return current;
+}
+
+function applyRotation(
+  runtime: Runtime,
+  state: BackendTokenState,
+  outcome: Extract<RefreshOutcome, { kind: "rotated" }>,
+): BackendTokenState {
+  const next: BackendTokenState = {
+    provider: state.provider,
+    accessTokenExpiresAt: outcome.accessTokenExpiresAt,
+    receivedAt: outcome.receivedAt,
+    cookies: applyCookieChanges(state.cookies, outcome.cookies, nowSeconds(runtime)),
+    user: state.user,
+  };
+  if (outcome.accessToken !== undefined) next.accessToken = outcome.accessToken;
+  // Keep the old refresh token when the backend sent none (RFC 6749 §6).
+  const refreshToken = outcome.refreshToken ?? state.refreshToken;
+  if (refreshToken !== undefined) next.refreshToken = refreshToken;
+  const refreshTokenExpiresAt = outcome.refreshTokenExpiresAt ?? state.refreshTokenExpiresAt;
+  if (refreshTokenExpiresAt !== undefined) next.refreshTokenExpiresAt = refreshTokenExpiresAt;
+  return next;
+}
+
+async function refreshAtBackend(
+  runtime: Runtime,
+  state: BackendTokenState,
+  credential: string,
+): Promise<CoordinatedRefresh> {
+  const { options } = runtime;
+  const endpoint = options.refresh!;
+  const now = nowSeconds(runtime);
+  const transport = options.refreshTokenTransport;
+  const grace = options.gracePeriodSeconds * 1000;
+  let response: Awaited<ReturnType<typeof callBackend>>;
+  try {
+    response = await callBackend(options, endpoint, {
+      json: typeof transport === "object" ? { [transport.body]: credential } : undefined,
+      bearer: transport === "bearer" ? credential : undefined,
+      jar: state.cookies,
+      nowSeconds: now,
+    });
+  } catch (error) {
+    options.logger.warn(`refresh: ${error instanceof Error ? error.message : "failed"}`);
+    return unavailable(TRANSIENT_BACKOFF_SECONDS);
+  }
+  const code = backendErrorCode(response.body);
+  if (response.status >= 200 && response.status < 300 && code !== "invalid_grant") {
+    try {
+      const tokens = readTokenResponse(
+        options,
+        response,
+        now,
+        runtime.reservedCookieNames,
+        options.logger.warn,
+      );
+      return { outcome: { kind: "rotated", ...tokens }, shareForMs: grace };
+    } catch (error) {
+      // A 2xx we cannot read: the backend may have rotated already, so treat it as transient and
+      // never share a half result.
+      options.logger.error(
+        `refresh: ${error instanceof Error ? error.message : "unreadable response"}`,
+      );
+      return unavailable(TRANSIENT_BACKOFF_SECONDS);
+    }
+  }
+  if (isTransientStatus(response.status)) {
+    const retryAfter = parseRetryAfter(response.headers.get("retry-after"), now);
+    options.logger.warn(`refresh: backend answered ${response.status}; will retry`);
+    return unavailable(retryAfter ?? TRANSIENT_BACKOFF_SECONDS);
+  }
+  options.logger.warn(
+    `refresh: backend rejected the refresh token (${response.status}${code ? ` ${code}` : ""}); session ended`,
+  );
+  return { outcome: { kind: "rejected", status: response.status }, shareForMs: grace };
+}
+
+function unavailable(retryAfterSeconds: number): CoordinatedRefresh {
+  return {
+    outcome: { kind: "unavailable", retryAfterSeconds },
+    shareForMs: retryAfterSeconds * 1000,
+  };
+}
+
+function parseRetryAfter(header: string | null, now: number): number | undefined {
+  if (!header) return undefined;
+  const seconds = /^\d+$/.test(header.trim()) ? Number(header) : Date.parse(header) / 1000 - now;
+  if (!Number.isFinite(seconds) || seconds <= 0) return undefined;
+  return Math.min(seconds, MAX_RETRY_AFTER_SECONDS);
+}
+
+/**
+ * @internal Calls the backend's logout endpoint with the session's refresh token and cookies.
+ * Failures are logged, never thrown.
+ */
+export async function logoutFromBackend(runtime: Runtime, state: BackendTokenState): Promise<void> {
+  const { options } = runtime;
+  if (!options.logout || isEnded(state)) return;
+  const transport = options.refreshTokenTransport;
+  const refreshToken = state.refreshToken;
+  try {
+    const response = await callBackend(options, options.logout, {
+      json:
+        typeof transport === "object" && refreshToken
+          ? { [transport.body]: refreshToken }
+          : undefined,
+      bearer: accessTokenOf(runtime, state),
+      jar: state.cookies,
+      nowSeconds: nowSeconds(runtime),
+    });
+    if (response.status >= 400) options.logger.warn(`logout: backend answered ${response.status}`);
+  } catch (error) {
+    options.logger.warn(`logout: ${error instanceof Error ? error.message : "failed"}`);
+  }
+}

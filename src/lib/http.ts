@@ -1,0 +1,99 @@
+import { cookieHeaderFor } from "../cookies.js";
+import { BackendAuthError } from "../errors.js";
+import type { ResolvedEndpoint, ResolvedOptions } from "../options.js";
+import type { StoredCookie } from "../types.js";
+import { isRecord } from "./json-path.js";
+
+/** @internal A backend response, read once. */
+export interface BackendResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON body; `undefined` when empty; `INVALID_JSON` when it is not JSON. */
+  body: unknown;
+  url: URL;
+}
+
+/** @internal Marker for a body that is not JSON. */
+export const INVALID_JSON: unique symbol = Symbol("invalid JSON");
+
+/** Bodies larger than this are not parsed (a misbehaving backend cannot exhaust memory). */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** @internal How a non-2xx status is classified (RFC 6749 §5.2; network-ish codes are transient). */
+export function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500;
+}
+
+/**
+ * @internal Calls a backend endpoint with a timeout. Network errors and timeouts become
+ * `BackendAuthError("BACKEND_UNAVAILABLE")`; HTTP statuses are returned for the caller to classify.
+ */
+export async function callBackend(
+  options: Pick<ResolvedOptions, "fetch" | "timeoutMs">,
+  endpoint: ResolvedEndpoint,
+  request: {
+    json?: unknown;
+    bearer?: string | undefined;
+    jar?: readonly StoredCookie[];
+    nowSeconds: number;
+  },
+): Promise<BackendResponse> {
+  const headers = new Headers(endpoint.headers);
+  headers.set("accept", "application/json");
+  if (request.json !== undefined) headers.set("content-type", "application/json");
+  if (request.bearer) headers.set("authorization", `Bearer ${request.bearer}`);
+  const cookie = request.jar && cookieHeaderFor(request.jar, endpoint.url, request.nowSeconds);
+  if (cookie) headers.set("cookie", cookie);
+  let response: Response;
+  try {
+    response = await options.fetch(endpoint.url, {
+      method: endpoint.method,
+      headers,
+      body: request.json === undefined ? null : JSON.stringify(request.json),
+      redirect: "manual",
+      cache: "no-store",
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+  } catch (cause) {
+    const timedOut = cause instanceof Error && cause.name === "TimeoutError";
+    throw new BackendAuthError(
+      "BACKEND_UNAVAILABLE",
+      `${endpoint.method} ${endpoint.url.pathname} ${timedOut ? `timed out after ${options.timeoutMs} ms` : "failed (network error)"}`,
+      { cause },
+    );
+  }
+  let body: unknown;
+  try {
+    body = await readBody(response);
+  } catch (cause) {
+    throw new BackendAuthError(
+      "BACKEND_UNAVAILABLE",
+      `${endpoint.method} ${endpoint.url.pathname}: response body could not be read`,
+      { cause, status: response.status },
+    );
+  }
+  return { status: response.status, headers: response.headers, body, url: endpoint.url };
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const length = Number(response.headers.get("content-length"));
+  if (length > MAX_BODY_BYTES) {
+    await response.body?.cancel();
+    return INVALID_JSON;
+  }
+  const text = await response.text();
+  if (text.trim() === "") return undefined;
+  if (text.length > MAX_BODY_BYTES) return INVALID_JSON;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return INVALID_JSON;
+  }
+}
+
+/** @internal The backend's OAuth-style `error` code, if the body carries one. */
+export function backendErrorCode(body: unknown): string | undefined {
+  if (!isRecord(body)) return undefined;
+  const error = body.error;
+  return typeof error === "string" && /^[\w.-]{1,64}$/.test(error) ? error : undefined;
+}

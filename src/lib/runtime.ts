@@ -1,0 +1,34 @@
+import { MemoryCoordinator, type RefreshCoordinator } from "../coordination.js";
+import type { ResolvedOptions } from "../options.js";
+import type { BackendTokenState } from "../types.js";
+
+/** @internal Everything a BackendCredentials provider needs at run time. */
+export interface Runtime {
+  options: ResolvedOptions;
+  coordinator: RefreshCoordinator;
+  /** Extra cookie names the backend may not set (Auth.js cookie names customised in the config). */
+  reservedCookieNames: Set<string>;
+  /** Backend state of users returned by `authorize`, until the `jwt` callback stores it. */
+  pendingSignIns: WeakMap<object, BackendTokenState>;
+}
+
+/** One in-process coordinator for every provider without its own, so lazily created providers share it. */
+const defaultCoordinator = new MemoryCoordinator();
+const runtimes = new WeakMap<object, Runtime>();
+
+/** @internal */
+export function createRuntime(provider: object, options: ResolvedOptions): Runtime {
+  const runtime: Runtime = {
+    options,
+    coordinator: options.coordination ?? defaultCoordinator,
+    reservedCookieNames: new Set(),
+    pendingSignIns: new WeakMap(),
+  };
+  runtimes.set(provider, runtime);
+  return runtime;
+}
+
+/** @internal The runtime behind a provider object returned by BackendCredentials, if it is one. */
+export function runtimeOf(provider: unknown): Runtime | undefined {
+  return typeof provider === "object" && provider !== null ? runtimes.get(provider) : undefined;
+}

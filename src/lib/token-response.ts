@@ -1,0 +1,228 @@
+import { jwtDecode } from "jwt-decode";
+import { type CookieChanges, readSetCookies } from "../cookies.js";
+import { BackendAuthError } from "../errors.js";
+import type { ExpiryOption, ResolvedOptions, ResolvedTokenLocation } from "../options.js";
+import type { StoredCookie } from "../types.js";
+import { type BackendResponse, INVALID_JSON } from "./http.js";
+import { isRecord, parentOf, readPath } from "./json-path.js";
+
+/** @internal Tokens read from a login or refresh response. Times are seconds on our clock. */
+export interface TokenSet {
+  /** Present when the token came in the body; cookie-borne tokens are in `cookies.set`. */
+  accessToken?: string;
+  accessTokenExpiresAt: number;
+  receivedAt: number;
+  refreshToken?: string;
+  refreshTokenExpiresAt?: number;
+  cookies: Pick<CookieChanges, "set" | "deleted">;
+}
+
+const RELATIVE_FIELDS = {
+  access: ["expiresIn", "expires_in", "accessTokenExpiresIn", "access_token_expires_in"],
+  refresh: [
+    "refreshExpiresIn",
+    "refresh_expires_in",
+    "refreshTokenExpiresIn",
+    "refresh_token_expires_in",
+  ],
+} as const;
+const ABSOLUTE_FIELDS = {
+  access: ["expiresAt", "expires_at", "accessTokenExpiresAt", "access_token_expires_at"],
+  refresh: [
+    "refreshExpiresAt",
+    "refresh_expires_at",
+    "refreshTokenExpiresAt",
+    "refresh_token_expires_at",
+  ],
+} as const;
+
+type Kind = keyof typeof RELATIVE_FIELDS;
+
+/**
+ * @internal Reads tokens, expiries and cookie changes from a 2xx login or refresh response.
+ * `required.refreshToken` is false for refresh responses (the old token is kept when none comes).
+ * Throws `BACKEND_RESPONSE_INVALID` naming the missing piece.
+ */
+export function readTokenResponse(
+  options: ResolvedOptions,
+  response: BackendResponse,
+  nowSeconds: number,
+  reservedCookieNames: ReadonlySet<string>,
+  onCookieProblem: (message: string) => void,
+): TokenSet {
+  const { body } = response;
+  const label = `${response.url.pathname} response`;
+  const changes = readSetCookies(response.headers, response.url, nowSeconds, reservedCookieNames);
+  for (const { name, reason } of changes.rejected) {
+    onCookieProblem(
+      `ignored backend cookie ${name ? `"${name}"` : "(unprintable name)"}: ${reason}`,
+    );
+  }
+  for (const name of changes.oversized) {
+    onCookieProblem(`backend cookie "${name}" exceeds 4096 bytes; browsers would drop it`);
+  }
+  if (body === INVALID_JSON) {
+    throw new BackendAuthError("BACKEND_RESPONSE_INVALID", `${label} is not JSON`, {
+      status: response.status,
+    });
+  }
+  const offset = clockOffset(
+    response.headers.get("date"),
+    nowSeconds,
+    options.clockToleranceSeconds,
+  );
+  const access = findToken(body, changes.set, options.accessToken);
+  if (!access) {
+    throw new BackendAuthError(
+      "BACKEND_RESPONSE_INVALID",
+      `${label} has no access token at ${describeLocation(options.accessToken)}`,
+      { status: response.status },
+    );
+  }
+  const accessTokenExpiresAt = expiryOf("access", options.accessTokenExpiry, access, body, {
+    nowSeconds,
+    offset,
+    tolerance: options.clockToleranceSeconds,
+  });
+  if (accessTokenExpiresAt === undefined) {
+    throw new BackendAuthError(
+      "BACKEND_RESPONSE_INVALID",
+      `${label}: cannot tell when the access token expires (it is not a JWT with "exp" and no expiry field or cookie Max-Age was found); set expiry.accessToken, e.g. { lifetimeSeconds: 900 }`,
+      { status: response.status },
+    );
+  }
+  const refresh = findToken(body, changes.set, options.refreshToken);
+  const tokens: TokenSet = {
+    accessTokenExpiresAt,
+    receivedAt: nowSeconds,
+    cookies: { set: changes.set, deleted: changes.deleted },
+  };
+  if (access.from === "body") tokens.accessToken = access.value;
+  if (refresh) {
+    if (refresh.from === "body") tokens.refreshToken = refresh.value;
+    const refreshTokenExpiresAt = expiryOf("refresh", options.refreshTokenExpiry, refresh, body, {
+      nowSeconds,
+      offset,
+      tolerance: options.clockToleranceSeconds,
+    });
+    if (refreshTokenExpiresAt !== undefined) tokens.refreshTokenExpiresAt = refreshTokenExpiresAt;
+  }
+  return tokens;
+}
+
+interface FoundToken {
+  value: string;
+  from: "body" | "cookie";
+  /** Parent object of the body field (where sibling expiry fields are looked up first). */
+  parent: unknown;
+  cookie?: StoredCookie;
+}
+
+function findToken(
+  body: unknown,
+  cookies: readonly StoredCookie[],
+  location: ResolvedTokenLocation,
+): FoundToken | undefined {
+  for (const path of location.body) {
+    const value = readPath(body, path);
+    if (typeof value === "string" && value !== "") {
+      return { value, from: "body", parent: parentOf(body, path) };
+    }
+  }
+  if (location.cookie) {
+    const cookie = cookies.find(
+      (candidate) => candidate.name === location.cookie && candidate.value,
+    );
+    if (cookie) return { value: cookie.value, from: "cookie", parent: body, cookie };
+  }
+  return undefined;
+}
+
+function expiryOf(
+  kind: Kind,
+  rule: ExpiryOption,
+  token: FoundToken,
+  body: unknown,
+  clock: { nowSeconds: number; offset: number; tolerance: number },
+): number | undefined {
+  const { nowSeconds, offset } = clock;
+  if (typeof rule === "object") {
+    if ("lifetimeSeconds" in rule) return nowSeconds + rule.lifetimeSeconds;
+    if ("expiresIn" in rule) return relative(readPath(body, rule.expiresIn), nowSeconds);
+    return absolute(readPath(body, rule.expiresAt), offset);
+  }
+  const fromJwt = jwtExpiry(token.value, clock);
+  if (rule === "jwt" || fromJwt !== undefined) return fromJwt;
+  const scopes = token.parent === body ? [body] : [token.parent, body];
+  for (const scope of scopes) {
+    if (!isRecord(scope)) continue;
+    for (const field of RELATIVE_FIELDS[kind]) {
+      const value = relative(scope[field], nowSeconds);
+      if (value !== undefined) return value;
+    }
+    for (const field of ABSOLUTE_FIELDS[kind]) {
+      const value = absolute(scope[field], offset);
+      if (value !== undefined) return value;
+    }
+  }
+  return token.cookie?.expiresAt;
+}
+
+/** JWT `exp`, moved onto our clock by the skew the token's own `iat` reveals (or the Date header). */
+function jwtExpiry(
+  token: string,
+  clock: { nowSeconds: number; offset: number; tolerance: number },
+): number | undefined {
+  if (token.split(".").length !== 3) return undefined;
+  let claims: { exp?: unknown; iat?: unknown };
+  try {
+    claims = jwtDecode(token);
+  } catch {
+    return undefined;
+  }
+  if (typeof claims.exp !== "number" || !Number.isFinite(claims.exp)) return undefined;
+  let offset = clock.offset;
+  if (typeof claims.iat === "number" && Number.isFinite(claims.iat)) {
+    const measured = claims.iat - clock.nowSeconds;
+    offset = Math.abs(measured) > clock.tolerance ? measured : 0;
+  }
+  return claims.exp - offset;
+}
+
+function relative(value: unknown, nowSeconds: number): number | undefined {
+  const seconds = toNumber(value);
+  return seconds === undefined || seconds < 0 ? undefined : nowSeconds + seconds;
+}
+
+function absolute(value: unknown, offset: number): number | undefined {
+  let time = toNumber(value);
+  if (time === undefined && typeof value === "string") {
+    const parsed = Date.parse(value);
+    time = Number.isNaN(parsed) ? undefined : parsed / 1000;
+  }
+  if (time === undefined || time <= 0) return undefined;
+  // 10^11 seconds is the year 5138; anything larger is milliseconds.
+  const seconds = time > 1e11 ? time / 1000 : time;
+  return seconds - offset;
+}
+
+function toNumber(value: unknown): number | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
+  if (typeof value === "string" && /^\d+(\.\d+)?$/.test(value.trim())) return Number(value);
+  return undefined;
+}
+
+/** Backend clock minus ours, from the response `Date` header; 0 within the tolerance. */
+function clockOffset(dateHeader: string | null, nowSeconds: number, tolerance: number): number {
+  if (!dateHeader) return 0;
+  const backendNow = Date.parse(dateHeader) / 1000;
+  if (!Number.isFinite(backendNow)) return 0;
+  const offset = backendNow - nowSeconds;
+  return Math.abs(offset) > tolerance ? offset : 0;
+}
+
+function describeLocation(location: ResolvedTokenLocation): string {
+  const parts = location.body.map((path) => `body "${path}"`);
+  if (location.cookie) parts.push(`cookie "${location.cookie}"`);
+  return parts.join(" or ");
+}

@@ -1,0 +1,417 @@
+import type { CredentialInput } from "@auth/core/providers/credentials";
+import type { RefreshCoordinator } from "./coordination.js";
+import type { BackendUser } from "./types.js";
+
+/** An HTTP endpoint of the backend: a path (resolved against `baseUrl`) or a path with a method. */
+export type EndpointOption =
+  | string
+  | {
+      /** Path (or absolute URL on the same backend) of the endpoint. */
+      path: string;
+      /** HTTP method. @default "POST" for login, refresh and logout, "GET" for profile */
+      method?: string;
+      /** Extra request headers sent with every call to this endpoint. @default {} */
+      headers?: Record<string, string>;
+    };
+
+/**
+ * Where the backend puts a token. `body` is a dot path into the JSON response (`"data.accessToken"`);
+ * an array lists several paths, tried in order. `cookie` is the name of a `Set-Cookie` cookie.
+ * When both are given the body is tried first.
+ */
+export interface TokenLocation {
+  /** Dot path(s) into the JSON body, e.g. `"accessToken"` or `["data.access_token"]`. */
+  body?: string | readonly string[];
+  /** Name of the `Set-Cookie` cookie that carries the token, e.g. `"refresh_token"`. */
+  cookie?: string;
+}
+
+/**
+ * How to learn when a token expires.
+ *
+ * - `"auto"`: the token's own JWT `exp` claim, else a relative field (`expiresIn`, `expires_in`,
+ *   `refreshExpiresIn`, …), else an absolute field (`expiresAt`, `expires_at`, seconds or
+ *   milliseconds since the epoch), else the token cookie's `Max-Age`/`Expires`.
+ * - `"jwt"`: only the JWT `exp` claim.
+ * - `{ expiresIn: "path" }`: a field holding seconds from now.
+ * - `{ expiresAt: "path" }`: a field holding an absolute time, seconds or milliseconds since the
+ *   epoch (values above 10^11 are read as milliseconds).
+ * - `{ lifetimeSeconds: n }`: a fixed lifetime counted from the moment the token was received.
+ */
+export type ExpiryOption =
+  | "auto"
+  | "jwt"
+  | { expiresIn: string }
+  | { expiresAt: string }
+  | { lifetimeSeconds: number };
+
+/** How the refresh request carries the refresh token. */
+export type RefreshTokenTransport =
+  /** JSON body `{ [field]: refreshToken }`. */
+  | { body: string }
+  /** `Authorization: Bearer <refresh token>`. */
+  | "bearer"
+  /** Only the stored backend cookies (the refresh token lives in one of them). */
+  | "cookie";
+
+/** A minimal logger. Messages never contain tokens or cookie values. */
+export interface BackendLogger {
+  warn(message: string): void;
+  error(message: string, error?: unknown): void;
+}
+
+/** Options of {@link BackendCredentials}. Only `baseUrl` is required. */
+export interface BackendCredentialsOptions {
+  /** Provider id, used in `signIn(id)` and the callback URL. @default "backend" */
+  id?: string;
+  /** Provider name shown on Auth.js's built-in sign-in page. @default "Backend" */
+  name?: string;
+  /** Base URL of the backend API, e.g. `"https://api.example.com"`. Required. */
+  baseUrl: string | URL;
+  /** Backend endpoints. */
+  endpoints?: {
+    /** Login endpoint; receives the credentials as JSON. @default "/auth/login" (POST) */
+    login?: EndpointOption;
+    /** Refresh endpoint, or `false` when the backend has none (the session ends when the access token expires). @default "/auth/refresh" (POST) */
+    refresh?: EndpointOption | false;
+    /** Logout/revoke endpoint called on sign-out, or `false`. @default false */
+    logout?: EndpointOption | false;
+    /** Profile endpoint (`/users/me`) read after login with the new access token, or `false` to take the profile from the login response or the access token's claims. @default false */
+    profile?: EndpointOption | false;
+  };
+  /**
+   * Fields of the sign-in form (Auth.js `credentials`). Every field is sent to the login endpoint
+   * under the same name unless `loginBody` says otherwise.
+   * @default { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } }
+   */
+  credentials?: Record<string, CredentialInput>;
+  /**
+   * Builds the JSON body of the login request from the submitted form fields (only the fields
+   * declared in `credentials` are passed). @default the declared fields as they are
+   */
+  loginBody?: (credentials: Record<string, string>) => unknown;
+  /** Where the tokens are in login and refresh responses. */
+  tokens?: {
+    /** @default { body: ["accessToken", "access_token", "token"] } */
+    accessToken?: TokenLocation;
+    /** @default { body: ["refreshToken", "refresh_token"] } */
+    refreshToken?: TokenLocation;
+  };
+  /** How to learn token expiry (see {@link ExpiryOption}). */
+  expiry?: {
+    /** @default "auto" */
+    accessToken?: ExpiryOption;
+    /** Refresh-token expiry is optional: when unknown, the backend decides. @default "auto" */
+    refreshToken?: ExpiryOption;
+  };
+  /**
+   * How the refresh request sends the refresh token. Stored backend cookies are always sent too.
+   * @default "cookie" when `tokens.refreshToken` has only a `cookie`, else `{ body: "refreshToken" }`
+   */
+  refreshTokenTransport?: RefreshTokenTransport;
+  /**
+   * Refresh this many seconds before the access token expires. Capped at half the token's
+   * lifetime, so short-lived tokens are not refreshed on every request.
+   * @default 60
+   */
+  refreshBufferSeconds?: number;
+  /**
+   * Differences between the backend's clock and ours up to this many seconds are ignored; larger
+   * ones are measured (JWT `iat`, else the response `Date` header) and corrected for.
+   * @default 10
+   */
+  clockToleranceSeconds?: number;
+  /**
+   * For this many seconds after a rotation, a request that still carries the old refresh token
+   * receives the already-rotated tokens instead of calling the backend again.
+   * @default 30
+   */
+  gracePeriodSeconds?: number;
+  /** Timeout of each backend request, in milliseconds. @default 10000 */
+  timeoutMs?: number;
+  /** Maps the profile (or login response when there is no profile endpoint) to the user. @default reads `id`/`sub`, `name`, `email`, `image`, `roles`/`role` from `user`, `data.user`, `data` or the top level */
+  mapUser?: (data: unknown) => BackendUser | null | undefined;
+  /** Only users with at least one of these roles may sign in. @default undefined (everyone) */
+  allowedRoles?: readonly string[];
+  /** A custom sign-in rule, run after `allowedRoles`. Return `false` to refuse. @default undefined */
+  authorizeUser?: (user: BackendUser) => boolean | Promise<boolean>;
+  /** Put the access token on the session object (visible to client JavaScript through `useSession`). @default false */
+  exposeAccessToken?: boolean;
+  /** Where single flight and the grace cache live. @default an in-process coordinator shared by every provider of this process */
+  coordination?: RefreshCoordinator;
+  /** Injectable `fetch`, e.g. for a proxy agent or tests. @default globalThis.fetch */
+  fetch?: typeof globalThis.fetch;
+  /** Injectable clock, in milliseconds since the epoch. @default Date.now */
+  now?: () => number;
+  /** Where warnings go. @default console with a `[authjs-backend-credentials]` prefix */
+  logger?: BackendLogger;
+}
+
+/** @internal Fully resolved options. */
+export interface ResolvedOptions {
+  id: string;
+  name: string;
+  baseUrl: URL;
+  login: ResolvedEndpoint;
+  refresh: ResolvedEndpoint | null;
+  logout: ResolvedEndpoint | null;
+  profile: ResolvedEndpoint | null;
+  credentials: Record<string, CredentialInput>;
+  loginBody: (credentials: Record<string, string>) => unknown;
+  accessToken: ResolvedTokenLocation;
+  refreshToken: ResolvedTokenLocation;
+  accessTokenExpiry: ExpiryOption;
+  refreshTokenExpiry: ExpiryOption;
+  refreshTokenTransport: RefreshTokenTransport;
+  refreshBufferSeconds: number;
+  clockToleranceSeconds: number;
+  gracePeriodSeconds: number;
+  timeoutMs: number;
+  mapUser: ((data: unknown) => BackendUser | null | undefined) | undefined;
+  allowedRoles: readonly string[] | undefined;
+  authorizeUser: ((user: BackendUser) => boolean | Promise<boolean>) | undefined;
+  exposeAccessToken: boolean;
+  coordination: RefreshCoordinator | undefined;
+  fetch: typeof globalThis.fetch;
+  now: () => number;
+  logger: BackendLogger;
+}
+
+/** @internal */
+export interface ResolvedEndpoint {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+}
+
+/** @internal */
+export interface ResolvedTokenLocation {
+  body: readonly string[];
+  cookie: string | undefined;
+}
+
+const defaultCredentials: Record<string, CredentialInput> = {
+  email: { label: "Email", type: "email" },
+  password: { label: "Password", type: "password" },
+};
+
+const consoleLogger: BackendLogger = {
+  warn: (message) => console.warn(`[authjs-backend-credentials] ${message}`),
+  error: (message, error) =>
+    console.error(
+      `[authjs-backend-credentials] ${message}`,
+      ...(error instanceof Error ? [`(${error.name}: ${error.message})`] : []),
+    ),
+};
+
+/** @internal Validates options and fills in defaults; throws `TypeError` naming the bad option. */
+export function resolveOptions(options: BackendCredentialsOptions): ResolvedOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("BackendCredentials: options must be an object");
+  }
+  const baseUrl = parseBaseUrl(options.baseUrl);
+  const endpoints = options.endpoints ?? {};
+  const tokens = options.tokens ?? {};
+  const accessToken = resolveTokenLocation("tokens.accessToken", tokens.accessToken, {
+    body: ["accessToken", "access_token", "token"],
+  });
+  const refreshToken = resolveTokenLocation("tokens.refreshToken", tokens.refreshToken, {
+    body: ["refreshToken", "refresh_token"],
+  });
+  const credentials = options.credentials ?? defaultCredentials;
+  if (typeof credentials !== "object" || Object.keys(credentials).length === 0) {
+    throw new TypeError("BackendCredentials: option credentials must declare at least one field");
+  }
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  if (typeof fetchImpl !== "function") {
+    throw new TypeError("BackendCredentials: option fetch must be a function");
+  }
+  const now = options.now ?? Date.now;
+  if (typeof now !== "function") {
+    throw new TypeError("BackendCredentials: option now must be a function");
+  }
+  return {
+    id: nonEmptyString("id", options.id ?? "backend"),
+    name: nonEmptyString("name", options.name ?? "Backend"),
+    baseUrl,
+    login: resolveEndpoint("endpoints.login", baseUrl, endpoints.login ?? "/auth/login", "POST"),
+    refresh: optionalEndpoint("endpoints.refresh", baseUrl, endpoints.refresh, "/auth/refresh"),
+    logout: optionalEndpoint("endpoints.logout", baseUrl, endpoints.logout ?? false, ""),
+    profile: optionalEndpoint("endpoints.profile", baseUrl, endpoints.profile ?? false, "", "GET"),
+    credentials,
+    loginBody: optionalFunction("loginBody", options.loginBody) ?? ((fields) => fields),
+    accessToken,
+    refreshToken,
+    accessTokenExpiry: resolveExpiry("expiry.accessToken", options.expiry?.accessToken),
+    refreshTokenExpiry: resolveExpiry("expiry.refreshToken", options.expiry?.refreshToken),
+    refreshTokenTransport: resolveTransport(options.refreshTokenTransport, refreshToken),
+    refreshBufferSeconds: nonNegative("refreshBufferSeconds", options.refreshBufferSeconds, 60),
+    clockToleranceSeconds: nonNegative("clockToleranceSeconds", options.clockToleranceSeconds, 10),
+    gracePeriodSeconds: nonNegative("gracePeriodSeconds", options.gracePeriodSeconds, 30),
+    timeoutMs: positive("timeoutMs", options.timeoutMs, 10_000),
+    mapUser: optionalFunction("mapUser", options.mapUser),
+    allowedRoles: resolveRoles(options.allowedRoles),
+    authorizeUser: optionalFunction("authorizeUser", options.authorizeUser),
+    exposeAccessToken: options.exposeAccessToken === true,
+    coordination: options.coordination,
+    fetch: fetchImpl,
+    now,
+    logger: options.logger ?? consoleLogger,
+  };
+}
+
+function parseBaseUrl(value: unknown): URL {
+  if (typeof value !== "string" && !(value instanceof URL)) {
+    throw new TypeError(
+      "BackendCredentials: option baseUrl is required (e.g. 'http://127.0.0.1:4000')",
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError("BackendCredentials: option baseUrl is not a valid absolute URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TypeError("BackendCredentials: option baseUrl must use http: or https:");
+  }
+  if (!url.pathname.endsWith("/")) url.pathname += "/";
+  return url;
+}
+
+function resolveEndpoint(
+  name: string,
+  baseUrl: URL,
+  option: EndpointOption,
+  defaultMethod: string,
+): ResolvedEndpoint {
+  const spec = typeof option === "string" ? { path: option } : option;
+  if (typeof spec !== "object" || spec === null || typeof spec.path !== "string" || !spec.path) {
+    throw new TypeError(`BackendCredentials: option ${name} must be a path or { path, method }`);
+  }
+  // "/auth/login" is resolved relative to the base URL's path, so a base of
+  // "https://host/api/" gives "https://host/api/auth/login".
+  const url = new URL(spec.path.replace(/^\/+/, ""), baseUrl);
+  if (url.origin !== baseUrl.origin) {
+    throw new TypeError(`BackendCredentials: option ${name} must stay on the baseUrl's origin`);
+  }
+  const method = (spec.method ?? defaultMethod).toUpperCase();
+  if (!/^[A-Z]+$/.test(method)) {
+    throw new TypeError(`BackendCredentials: option ${name}.method is not an HTTP method`);
+  }
+  return { url, method, headers: { ...spec.headers } };
+}
+
+function optionalEndpoint(
+  name: string,
+  baseUrl: URL,
+  option: EndpointOption | false | undefined,
+  defaultPath: string,
+  defaultMethod = "POST",
+): ResolvedEndpoint | null {
+  if (option === false) return null;
+  return resolveEndpoint(name, baseUrl, option ?? defaultPath, defaultMethod);
+}
+
+function resolveTokenLocation(
+  name: string,
+  option: TokenLocation | undefined,
+  fallback: { body: string[] },
+): ResolvedTokenLocation {
+  if (option === undefined) return { body: fallback.body, cookie: undefined };
+  if (typeof option !== "object" || option === null) {
+    throw new TypeError(`BackendCredentials: option ${name} must be { body?, cookie? }`);
+  }
+  const body = option.body === undefined ? [] : [option.body].flat();
+  if (body.some((path) => typeof path !== "string" || path === "")) {
+    throw new TypeError(
+      `BackendCredentials: option ${name}.body must be a dot path or an array of them`,
+    );
+  }
+  const cookie = option.cookie;
+  if (
+    cookie !== undefined &&
+    (typeof cookie !== "string" || !/^[!#$%&'*+\-.^_`|~\w]+$/.test(cookie))
+  ) {
+    throw new TypeError(`BackendCredentials: option ${name}.cookie is not a valid cookie name`);
+  }
+  if (body.length === 0 && cookie === undefined) {
+    throw new TypeError(`BackendCredentials: option ${name} needs a body path or a cookie name`);
+  }
+  return { body, cookie };
+}
+
+function resolveExpiry(name: string, option: ExpiryOption | undefined): ExpiryOption {
+  if (option === undefined || option === "auto" || option === "jwt") return option ?? "auto";
+  if (typeof option === "object" && option !== null) {
+    if ("lifetimeSeconds" in option) {
+      if (typeof option.lifetimeSeconds === "number" && option.lifetimeSeconds > 0) return option;
+    } else if ("expiresIn" in option && typeof option.expiresIn === "string" && option.expiresIn) {
+      return option;
+    } else if ("expiresAt" in option && typeof option.expiresAt === "string" && option.expiresAt) {
+      return option;
+    }
+  }
+  throw new TypeError(
+    `BackendCredentials: option ${name} must be "auto", "jwt", { expiresIn }, { expiresAt } or { lifetimeSeconds > 0 }`,
+  );
+}
+
+function resolveTransport(
+  option: RefreshTokenTransport | undefined,
+  refreshToken: ResolvedTokenLocation,
+): RefreshTokenTransport {
+  if (option === undefined) {
+    return refreshToken.body.length === 0 ? "cookie" : { body: "refreshToken" };
+  }
+  if (option === "bearer" || option === "cookie") return option;
+  if (
+    typeof option === "object" &&
+    option !== null &&
+    typeof option.body === "string" &&
+    option.body
+  ) {
+    return option;
+  }
+  throw new TypeError(
+    'BackendCredentials: option refreshTokenTransport must be "bearer", "cookie" or { body: "field" }',
+  );
+}
+
+function resolveRoles(roles: readonly string[] | undefined): readonly string[] | undefined {
+  if (roles === undefined) return undefined;
+  if (!Array.isArray(roles) || roles.some((role) => typeof role !== "string")) {
+    throw new TypeError("BackendCredentials: option allowedRoles must be an array of strings");
+  }
+  return roles;
+}
+
+function nonEmptyString(name: string, value: unknown): string {
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(`BackendCredentials: option ${name} must be a non-empty string`);
+  }
+  return value;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`BackendCredentials: option ${name} must be a finite number >= 0`);
+  }
+  return value;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`BackendCredentials: option ${name} must be a finite number > 0`);
+  }
+  return value;
+}
+
+function optionalFunction<F>(name: string, value: F | undefined): F | undefined {
+  if (value !== undefined && typeof value !== "function") {
+    throw new TypeError(`BackendCredentials: option ${name} must be a function`);
+  }
+  return value;
+}

@@ -1,0 +1,102 @@
+/**
+ * The signed-in user as the backend describes it. `mapUser` produces it; extra fields are kept
+ * and reach `session.user`.
+ */
+export interface BackendUser {
+  /** Stable user id. */
+  id: string;
+  name?: string | null;
+  email?: string | null;
+  image?: string | null;
+  /** Roles used by `allowedRoles` and exposed on `session.user.roles`. @default [] */
+  roles: string[];
+  /** Any other profile field (e.g. `department`). Must be JSON-serialisable. */
+  [field: string]: unknown;
+}
+
+/**
+ * Why a session can no longer call the backend, as exposed on `session.error`.
+ *
+ * - `RefreshTokenRejected`: the backend refused the refresh token (400/401/403 or `invalid_grant`,
+ *   e.g. revoked, reused or expired at the backend). Final: sign the user out.
+ * - `RefreshTokenExpired`: the refresh token's known expiry has passed. Final.
+ * - `AccessTokenExpired`: the access token expired and no refresh endpoint is configured. Final.
+ * - `RefreshUnavailable`: the last refresh failed for a transient reason (network, timeout, 429,
+ *   5xx). The user stays signed in; the refresh is retried with backoff.
+ */
+export type BackendSessionError =
+  | "RefreshTokenRejected"
+  | "RefreshTokenExpired"
+  | "AccessTokenExpired"
+  | "RefreshUnavailable";
+
+/** The errors after which the session cannot recover; the app should sign the user out. */
+export const TERMINAL_SESSION_ERRORS: readonly BackendSessionError[] = [
+  "RefreshTokenRejected",
+  "RefreshTokenExpired",
+  "AccessTokenExpired",
+];
+
+/** A backend cookie as kept in the encrypted session. */
+export interface StoredCookie {
+  name: string;
+  /** The value exactly as the backend sent it (no decoding). */
+  value: string;
+  /** Cookie path; only requests under it receive the cookie. @default "/" */
+  path?: string;
+  /** Absolute expiry in seconds since the epoch (our clock); absent for session cookies. */
+  expiresAt?: number;
+  httpOnly?: boolean;
+  secure?: boolean;
+  sameSite?: "lax" | "strict" | "none";
+}
+
+/**
+ * What this package keeps in the Auth.js JWT under `token.backend`. The JWT is encrypted in the
+ * session cookie; nothing here reaches the client unless the `session` callback copies it.
+ */
+export interface BackendTokenState {
+  /** Id of the BackendCredentials provider that created the session. */
+  provider: string;
+  /** Access token, when it came in the JSON body (cookie-borne tokens stay in `cookies` only). */
+  accessToken?: string;
+  /** When the access token expires, seconds since the epoch on our clock. */
+  accessTokenExpiresAt?: number;
+  /** When the current access token was received, seconds since the epoch. */
+  receivedAt: number;
+  /** Refresh token, when it came in the JSON body. */
+  refreshToken?: string;
+  /** When the refresh token expires, seconds since the epoch on our clock, when known. */
+  refreshTokenExpiresAt?: number;
+  /** The backend's cookies. */
+  cookies: StoredCookie[];
+  /** The user's profile and roles. */
+  user: BackendUser;
+  /** Set when the last refresh failed; see {@link BackendSessionError}. */
+  error?: BackendSessionError;
+}
+
+/** What the `session` callback adds to Auth.js's session. */
+export interface BackendSessionFields {
+  /** Set when the backend session is in trouble; see {@link BackendSessionError}. */
+  error?: BackendSessionError;
+  /** When the access token expires, seconds since the epoch. Absent once the session has ended. */
+  accessTokenExpiresAt?: number;
+  /** The access token; only present with `exposeAccessToken: true`. */
+  accessToken?: string;
+}
+
+declare module "@auth/core/types" {
+  interface Session extends BackendSessionFields {}
+  interface User {
+    /** Roles from the backend profile. */
+    roles?: string[];
+  }
+}
+
+declare module "@auth/core/jwt" {
+  interface JWT {
+    /** State kept by authjs-backend-credentials (tokens, cookies, profile). Server-side only. */
+    backend?: BackendTokenState;
+  }
+}

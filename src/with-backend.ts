@@ -1,0 +1,135 @@
+import type { AuthConfig } from "@auth/core";
+import type { JWT } from "@auth/core/jwt";
+import type { Session } from "@auth/core/types";
+import {
+  accessTokenOf,
+  isEnded,
+  logoutFromBackend,
+  refreshIfNeeded,
+} from "./lib/backend-session.js";
+import { type Runtime, runtimeOf } from "./lib/runtime.js";
+import type { BackendTokenState } from "./types.js";
+
+type Callbacks = NonNullable<AuthConfig["callbacks"]>;
+type JwtParams = Parameters<NonNullable<Callbacks["jwt"]>>[0];
+type SessionParams = Parameters<NonNullable<Callbacks["session"]>>[0];
+
+/** The part of an Auth.js config that {@link withBackend} reads and extends. */
+export type BackendAuthConfig = Pick<AuthConfig, "providers" | "callbacks" | "events" | "cookies">;
+
+/**
+ * Installs the rotation callbacks of every {@link BackendCredentials} provider in an Auth.js
+ * config, composed with the app's own:
+ *
+ * - `jwt`: on sign-in stores tokens, expiries, profile and backend cookies in the encrypted
+ *   session; on every later request refreshes the access token when it is due (single flight,
+ *   grace cache, error classes). Then the app's `jwt` runs and sees the refreshed token.
+ * - `session`: adds `user.id`, `user.roles` and extra profile fields, `error`,
+ *   `accessTokenExpiresAt` (and `accessToken` only with `exposeAccessToken`); never the refresh
+ *   token or backend cookies. Then the app's `session` runs.
+ * - `events.signOut`: calls the backend's logout endpoint (failures are logged), then the app's.
+ *
+ * Also accepts the lazy form `withBackend((request) => config)` used by `NextAuth(fn)`.
+ * Throws `TypeError` when the config has no BackendCredentials provider.
+ *
+ * @example
+ * ```ts
+ * export const { handlers, auth } = NextAuth(withBackend({
+ *   providers: [BackendCredentials({ baseUrl: process.env.BACKEND_URL! })],
+ * }))
+ * ```
+ */
+export function withBackend<Config extends BackendAuthConfig>(config: Config): Config;
+export function withBackend<Args extends unknown[], Config extends BackendAuthConfig>(
+  config: (...args: Args) => Config | Promise<Config>,
+): (...args: Args) => Promise<Config>;
+export function withBackend<Config extends BackendAuthConfig>(
+  config: Config | ((...args: unknown[]) => Config | Promise<Config>),
+): Config | ((...args: unknown[]) => Promise<Config>) {
+  if (typeof config === "function") {
+    return async (...args: unknown[]) => wrapConfig(await config(...args));
+  }
+  return wrapConfig(config);
+}
+
+function wrapConfig<Config extends BackendAuthConfig>(config: Config): Config {
+  if (typeof config !== "object" || config === null || !Array.isArray(config.providers)) {
+    throw new TypeError("withBackend: expected an Auth.js config with a providers array");
+  }
+  const runtimes = new Map<string, Runtime>();
+  for (const provider of config.providers) {
+    const runtime = runtimeOf(provider);
+    if (runtime) runtimes.set(runtime.options.id, runtime);
+  }
+  if (runtimes.size === 0) {
+    throw new TypeError("withBackend: config.providers contains no BackendCredentials provider");
+  }
+  const reserved = Object.values(config.cookies ?? {})
+    .map((cookie) => cookie?.name)
+    .filter((name): name is string => typeof name === "string");
+  for (const runtime of runtimes.values()) {
+    for (const name of reserved) runtime.reservedCookieNames.add(name);
+  }
+  const app = config.callbacks ?? {};
+  const appEvents = config.events ?? {};
+  const callbacks: Callbacks = {
+    ...app,
+    async jwt(params: JwtParams) {
+      const token = await backendJwt(runtimes, params);
+      return app.jwt ? app.jwt({ ...params, token }) : token;
+    },
+    async session(params: SessionParams) {
+      const session = backendSession(runtimes, params);
+      return app.session ? app.session({ ...params, session } as SessionParams) : session;
+    },
+  };
+  const events: NonNullable<AuthConfig["events"]> = {
+    ...appEvents,
+    async signOut(message) {
+      const state = "token" in message ? message.token?.backend : undefined;
+      const runtime = state && runtimes.get(state.provider);
+      if (runtime && state) await logoutFromBackend(runtime, state);
+      await appEvents.signOut?.(message);
+    },
+  };
+  return { ...config, callbacks, events };
+}
+
+async function backendJwt(runtimes: Map<string, Runtime>, params: JwtParams): Promise<JWT> {
+  const { token, user, account } = params;
+  if (user && account) {
+    const runtime = runtimes.get(account.provider);
+    const state = runtime?.pendingSignIns.get(user);
+    if (!runtime || !state) return token;
+    runtime.pendingSignIns.delete(user);
+    return { ...token, sub: state.user.id, backend: state };
+  }
+  const state = token.backend;
+  const runtime = state && runtimes.get(state.provider);
+  if (!runtime || !state) return token;
+  const next = await refreshIfNeeded(runtime, state);
+  return next === state ? token : { ...token, backend: next };
+}
+
+function backendSession(runtimes: Map<string, Runtime>, params: SessionParams): Session {
+  const { session } = params;
+  const token = (params as { token?: JWT }).token;
+  const state: BackendTokenState | undefined = token?.backend;
+  const runtime = state && runtimes.get(state.provider);
+  if (!runtime || !state) return session;
+  const result: Session = {
+    ...session,
+    user: { ...session.user, ...state.user },
+  };
+  if (state.error) result.error = state.error;
+  if (!isEnded(state)) {
+    if (state.accessTokenExpiresAt !== undefined) {
+      result.accessTokenExpiresAt = state.accessTokenExpiresAt;
+    }
+    if (runtime.options.exposeAccessToken) {
+      const accessToken = accessTokenOf(runtime, state);
+      if (accessToken) result.accessToken = accessToken;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,167 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { BackendOptions } from "../example-app/backend/server.mjs";
+import type { BackendCredentialsOptions } from "../src/index.js";
+import { ADMIN, type Harness, ORIGIN, SESSION_COOKIE, setup, USER } from "./helpers.js";
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+async function start(
+  backend: BackendOptions = {},
+  provider: Partial<BackendCredentialsOptions> = {},
+): Promise<Harness> {
+  harness = await setup(backend, provider);
+  return harness;
+}
+
+function signInCode(response: Response): string | null {
+  const location = response.headers.get("location") ?? "";
+  return new URL(location, ORIGIN).searchParams.get("code");
+}
+
+describe("sign-in in each token placement", () => {
+  for (const tokenPlacement of ["body", "cookie", "mixed"] as const) {
+    it(`${tokenPlacement}: stores the tokens and exposes the profile, never the tokens`, async () => {
+      const { backend, client } = await start({ tokenPlacement, accessTokenTtlSeconds: 600 });
+      const browser = client();
+      const response = await browser.signIn(ADMIN);
+      expect(response.status).toBe(302);
+      expect(response.headers.get("location")).toBe(`${ORIGIN}/dashboard`);
+      expect(browser.cookies.has(SESSION_COOKIE)).toBe(true);
+
+      const session = await browser.session();
+      expect(session?.user).toMatchObject({ id: "1", email: ADMIN.email, roles: ["admin"] });
+      expect(session?.error).toBeUndefined();
+      expect(session?.accessTokenExpiresAt).toBeGreaterThan(Date.now() / 1000 + 500);
+      expect(session?.accessToken).toBeUndefined();
+
+      const token = await browser.token();
+      const state = token?.backend;
+      expect(state?.user.id).toBe("1");
+      // The refresh token is in the session: in the body field or in the backend cookie jar.
+      const refresh =
+        state?.refreshToken ?? state?.cookies.find((c) => c.name === "refresh_token")?.value;
+      expect(refresh).toMatch(/.{20,}/);
+      expect(JSON.stringify(session)).not.toContain(refresh);
+      for (const cookie of state?.cookies ?? []) {
+        expect(JSON.stringify(session)).not.toContain(cookie.value);
+      }
+      expect(backend.stats.login).toBe(1);
+    });
+  }
+
+  it("nested snake_case body: reads tokens from configured paths", async () => {
+    const { client } = await start(
+      { tokenPlacement: "body", bodyShape: "nested", fieldCase: "snake" },
+      { tokens: { accessToken: { body: "data.access_token" }, refreshToken: { body: "data.refresh_token" } } },
+    );
+    const browser = client();
+    await browser.signIn(ADMIN);
+    const token = await browser.token();
+    expect(token?.backend?.accessToken).toMatch(/^ey/);
+    expect(token?.backend?.refreshToken).toBeTruthy();
+  });
+});
+
+describe("expiry styles", () => {
+  const ttl = 600;
+  const cases: Array<[BackendOptions["expiryStyle"], Partial<BackendCredentialsOptions>]> = [
+    ["jwt", {}],
+    ["expires_in", {}],
+    ["expires_at", {}],
+    ["expires_at_ms", {}],
+    ["none", { expiry: { accessToken: { lifetimeSeconds: ttl } } }],
+  ];
+  for (const [expiryStyle, provider] of cases) {
+    it(`${expiryStyle}: access-token expiry is now + ${ttl}s`, async () => {
+      const { client } = await start({ expiryStyle, accessTokenTtlSeconds: ttl }, provider);
+      const browser = client();
+      const before = Date.now() / 1000;
+      await browser.signIn(ADMIN);
+      const session = await browser.session();
+      expect(session?.accessTokenExpiresAt).toBeGreaterThanOrEqual(before + ttl - 2);
+      expect(session?.accessTokenExpiresAt).toBeLessThanOrEqual(Date.now() / 1000 + ttl + 2);
+    });
+  }
+
+  it("none without a configured lifetime: sign-in fails as misconfiguration, naming the gap", async () => {
+    const { client, logger } = await start({ expiryStyle: "none" });
+    const browser = client();
+    const response = await browser.signIn(ADMIN);
+    expect(signInCode(response)).toBe("backend_response_invalid");
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    expect(logger.lines.join("\n")).toMatch(/cannot tell when the access token expires/);
+  });
+
+  it("refresh-token expiry from refreshExpiresIn ends the session without a backend call", async () => {
+    const { backend, client, clock } = await start({
+      accessTokenTtlSeconds: 300,
+      refreshTokenTtlSeconds: 3600,
+    });
+    const browser = client();
+    await browser.signIn(ADMIN);
+    const token = await browser.token();
+    expect(token?.backend?.refreshTokenExpiresAt).toBeGreaterThan(Date.now() / 1000 + 3500);
+    clock.advance(3601);
+    const session = await browser.session();
+    expect(session?.error).toBe("RefreshTokenExpired");
+    expect(backend.stats.refresh).toBe(0);
+  });
+});
+
+describe("failed sign-in", () => {
+  it("wrong password: invalid_credentials, no session cookie", async () => {
+    const { client, backend } = await start();
+    const browser = client();
+    const response = await browser.signIn({ ...ADMIN, password: "wrong" });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toContain("error=CredentialsSignin");
+    expect(signInCode(response)).toBe("invalid_credentials");
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    expect(backend.stats.loginFailed).toBe(1);
+  });
+
+  it("backend 503: backend_unavailable, not a wrong password", async () => {
+    const { client, backend } = await start();
+    backend.injectFault("login", { status: 503 });
+    const response = await client().signIn(ADMIN);
+    expect(signInCode(response)).toBe("backend_unavailable");
+  });
+
+  it("backend unreachable: backend_unavailable", async () => {
+    const { client, backend } = await start();
+    await backend.close();
+    const response = await client().signIn(ADMIN);
+    expect(signInCode(response)).toBe("backend_unavailable");
+  });
+});
+
+describe("profile and roles", () => {
+  it("profile endpoint: extra fields reach session.user", async () => {
+    const { client, backend } = await start({}, { endpoints: { profile: "/users/me" } });
+    const browser = client();
+    await browser.signIn(ADMIN);
+    const session = await browser.session();
+    expect(session?.user).toMatchObject({ id: "1", department: "Research", roles: ["admin"] });
+    expect(backend.stats.me).toBe(1);
+  });
+
+  it("role rule: a user without an allowed role is refused and logged out at the backend", async () => {
+    const { client, backend } = await start({}, { allowedRoles: ["admin", "evaluator"] });
+    const refused = client();
+    const response = await refused.signIn(USER);
+    expect(signInCode(response)).toBe("role_not_allowed");
+    expect(refused.cookies.has(SESSION_COOKIE)).toBe(false);
+    expect(backend.stats.logout).toBe(1);
+
+    const admin = client();
+    await admin.signIn(ADMIN);
+    expect((await admin.session())?.user?.roles).toEqual(["admin"]);
+    const evaluator = client();
+    await evaluator.signIn({ email: "evaluator@example.com", password: "evaluator-password" });
+    expect((await evaluator.session())?.user?.roles).toEqual(["evaluator"]);
+  });
+});
