@@ -10,7 +10,10 @@ export type TokenPlacement = "body" | "cookie" | "mixed";
 export type BodyShape = "flat" | "nested";
 /** How the access token's expiry is communicated. */
 export type ExpiryStyle = "jwt" | "expires_in" | "expires_at" | "expires_at_ms" | "none";
-/** `camel`: accessToken, refreshToken, expiresIn, expiresAt, refreshExpiresIn; `snake`: access_token, ... */
+/**
+ * Body field names. `camel`: accessToken, refreshToken, expiresIn, expiresAt, refreshExpiresIn;
+ * `snake`: access_token, refresh_token, expires_in, expires_at, refresh_expires_in.
+ */
 export type FieldCase = "camel" | "snake";
 /** Counted / fault-injectable endpoints. */
 export type Endpoint = "login" | "refresh" | "logout" | "me" | "items";
@@ -117,7 +120,10 @@ export interface Fault {
   delayMs?: number;
   /** Destroy the socket without answering. */
   drop?: boolean;
-  /** Process the request normally (refresh: rotate), then drop the connection instead of answering. */
+  /**
+   * Process the request normally (for refresh: perform the rotation), then drop the
+   * connection instead of answering — a lost response.
+   */
   afterRotation?: boolean;
   /** Number of matching requests this fault applies to. Default 1. */
   times?: number;
@@ -149,9 +155,9 @@ export interface Backend {
   /** Queue a fault for the next `fault.times` (default 1) requests to `endpoint`. */
   injectFault(endpoint: FaultEndpoint, fault: Fault): void;
   clearFaults(): void;
-  /** Revoke every token family of the user (by email), or all families. Returns the number of families. */
+  /** Revoke every token family of the user (by email), or all. Returns the family count. */
   revokeAll(email?: string): number;
-  /** Make the refresh tokens of the user (by email), or all, expire now. Returns the number of families. */
+  /** Expire the refresh tokens of the user (by email), or all, now. Returns the family count. */
   expireRefreshTokens(email?: string): number;
   /** Zero all counters and clear `requests`. */
   resetStats(): void;

@@ -29,7 +29,7 @@ import { pathToFileURL } from "node:url";
  * @typedef {"jwt" | "expires_in" | "expires_at" | "expires_at_ms" | "none"} ExpiryStyle
  * @typedef {"camel" | "snake"} FieldCase
  * @typedef {"login" | "refresh" | "logout" | "me" | "items"} Endpoint
- * @typedef {{ id: string, email: string, password: string, name: string, roles: readonly string[] }} BackendUser
+ * @typedef {import("./server.d.mts").BackendUser} BackendUser
  * @typedef {import("./server.d.mts").BackendOptions} BackendOptions
  * @typedef {import("./server.d.mts").ResolvedOptions} ResolvedOptions
  * @typedef {import("./server.d.mts").BackendStats} BackendStats
@@ -41,7 +41,11 @@ import { pathToFileURL } from "node:url";
 /**
  * What a handler wants to send. The dispatcher decides whether it is actually
  * sent (an `afterRotation` fault drops it instead).
- * @typedef {{ status: number, body?: unknown, headers?: Record<string, string>, cookies?: string[] }} Reply
+ * @typedef {object} Reply
+ * @property {number} status
+ * @property {unknown} [body] JSON value, or a string sent as text/plain
+ * @property {Record<string, string>} [headers]
+ * @property {string[]} [cookies] Set-Cookie values
  */
 
 /** Default accounts (password login). Frozen; `startBackend` copies them. */
@@ -135,17 +139,21 @@ function defaultOptions(users = DEFAULT_USERS) {
   };
 }
 
-/** @param {string[]} allowed */
-const oneOf = (allowed) => (/** @type {unknown} */ v) =>
-  allowed.includes(/** @type {string} */ (v));
-const isFiniteNumber = (/** @type {unknown} */ v) => typeof v === "number" && Number.isFinite(v);
-const isBoolean = (/** @type {unknown} */ v) => typeof v === "boolean";
+/** @typedef {(value: any) => boolean} Validator */
+/** @param {string[]} allowed @returns {Validator} */
+const oneOf = (allowed) => (v) => allowed.includes(v);
+/** @type {Validator} */
+const isFiniteNumber = (v) => typeof v === "number" && Number.isFinite(v);
+/** @type {Validator} */
+const isBoolean = (v) => typeof v === "boolean";
 
-/** Per-option validators: each returns true when the value is acceptable. */
+/**
+ * Per-option validators: each returns true when the value is acceptable.
+ * @type {Record<string, Validator>}
+ */
 const VALIDATORS = {
-  host: (/** @type {unknown} */ v) => typeof v === "string" && v.length > 0,
-  port: (/** @type {unknown} */ v) =>
-    Number.isInteger(v) && /** @type {number} */ (v) >= 0 && /** @type {number} */ (v) <= 65_535,
+  host: (v) => typeof v === "string" && v.length > 0,
+  port: (v) => Number.isInteger(v) && v >= 0 && v <= 65_535,
   accessTokenTtlSeconds: isFiniteNumber,
   refreshTokenTtlSeconds: isFiniteNumber,
   tokenPlacement: oneOf(["body", "cookie", "mixed"]),
@@ -154,8 +162,8 @@ const VALIDATORS = {
   fieldCase: oneOf(["camel", "snake"]),
   includeRefreshExpiry: isBoolean,
   clockSkewSeconds: isFiniteNumber,
-  users: (/** @type {unknown} */ v) => Array.isArray(v) && v.every(isValidUser),
-  delayMs: (/** @type {unknown} */ v) => isFiniteNumber(v) && /** @type {number} */ (v) >= 0,
+  users: (v) => Array.isArray(v) && v.every(isValidUser),
+  delayMs: (v) => isFiniteNumber(v) && v >= 0,
   control: isBoolean,
   sessionCookie: isBoolean,
   requireSessionCookie: isBoolean,
@@ -171,14 +179,13 @@ const VALIDATORS = {
 function mergeOptions(target, patch, frozenKeys = []) {
   const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
   for (const [key, value] of entries) {
-    const validate = /** @type {Record<string, (v: unknown) => boolean>} */ (VALIDATORS)[key];
+    const validate = VALIDATORS[key];
     if (!validate) throw new TypeError(`Unknown backend option "${key}"`);
-    if (frozenKeys.includes(key))
-      throw new TypeError(`Option "${key}" cannot be changed after start`);
-    if (!validate(value))
-      throw new TypeError(
-        `Invalid value for backend option "${key}": ${typeof value === "number" ? value : JSON.stringify(value)}`,
-      );
+    if (frozenKeys.includes(key)) throw new TypeError(`Option "${key}" is fixed after start`);
+    if (!validate(value)) {
+      const shown = typeof value === "number" ? value : JSON.stringify(value);
+      throw new TypeError(`Invalid value for backend option "${key}": ${shown}`);
+    }
   }
   for (const [key, value] of entries) {
     /** @type {Record<string, unknown>} */ (target)[key] =
@@ -362,6 +369,9 @@ function deepFreeze(value) {
   return value;
 }
 
+/** Epoch ms to whole epoch seconds (rounded down). @param {number} ms */
+const secondsOf = (ms) => Math.floor(ms / 1000);
+
 /** @param {Readonly<BackendUser>} user */
 const publicUser = ({ id, email, name, roles }) => ({ id, email, name, roles: [...roles] });
 
@@ -384,12 +394,17 @@ export async function startBackend(userOptions = {}) {
   /**
    * A token family is created at login; every refresh token issued by
    * rotating it shares its absolute expiry and its revocation.
-   * @type {Map<string, { id: string, userId: string, createdAt: number, refreshExpiresAt: number, revoked: boolean }>}
+   * @typedef {{ id: string, userId: string, createdAt: number, refreshExpiresAt: number,
+   *   revoked: boolean }} Family
+   * @type {Map<string, Family>}
    */
   const families = new Map();
   /** @type {Map<string, { familyId: string, retired: boolean }>} */
   const refreshTokens = new Map();
-  /** Opaque (non-JWT) access tokens. @type {Map<string, { userId: string, familyId: string, exp: number }>} */
+  /**
+   * Opaque (non-JWT) access tokens; `exp` in ms on the backend clock.
+   * @type {Map<string, { userId: string, familyId: string, exp: number }>}
+   */
   const accessTokens = new Map();
 
   /** @type {BackendStats} */
@@ -408,7 +423,10 @@ export async function startBackend(userOptions = {}) {
   const initialStats = { ...stats };
   /** @type {RecordedRequest[]} */
   const requests = [];
-  /** Pending faults per endpoint, consumed in FIFO order. @type {Map<string, Array<{ fault: Fault, remaining: number }>>} */
+  /**
+   * Pending faults per endpoint, consumed in FIFO order.
+   * @type {Map<string, Array<{ fault: Fault, remaining: number }>>}
+   */
   const faults = new Map();
 
   /** The backend clock: real time shifted by `clockSkewSeconds`, in ms. */
@@ -443,7 +461,7 @@ export async function startBackend(userOptions = {}) {
     let accessExpiresAt = issuedAt + ttl * 1000; // ms
     let accessToken;
     if (options.expiryStyle === "jwt") {
-      const exp = Math.floor(accessExpiresAt / 1000);
+      const exp = secondsOf(accessExpiresAt);
       accessExpiresAt = exp * 1000;
       const claims = {
         sub: user.id,
@@ -451,7 +469,7 @@ export async function startBackend(userOptions = {}) {
         name: user.name,
         roles: [...user.roles],
         sid: family.id,
-        iat: Math.floor(issuedAt / 1000),
+        iat: secondsOf(issuedAt),
         exp,
         jti: randomUUID(),
       };
@@ -462,7 +480,7 @@ export async function startBackend(userOptions = {}) {
     }
     const refreshToken = opaqueToken();
     refreshTokens.set(refreshToken, { familyId: family.id, retired: false });
-    const refreshExpiresIn = Math.max(0, Math.floor((family.refreshExpiresAt - issuedAt) / 1000));
+    const refreshExpiresIn = Math.max(0, secondsOf(family.refreshExpiresAt - issuedAt));
 
     const names = FIELD_NAMES[options.fieldCase] ?? FIELD_NAMES.camel;
     const placement = options.tokenPlacement;
@@ -471,8 +489,7 @@ export async function startBackend(userOptions = {}) {
     if (placement !== "cookie") payload[names.accessToken] = accessToken;
     if (placement === "body") payload[names.refreshToken] = refreshToken;
     if (options.expiryStyle === "expires_in") payload[names.expiresIn] = ttl;
-    if (options.expiryStyle === "expires_at")
-      payload[names.expiresAt] = Math.floor(accessExpiresAt / 1000);
+    if (options.expiryStyle === "expires_at") payload[names.expiresAt] = secondsOf(accessExpiresAt);
     if (options.expiryStyle === "expires_at_ms") payload[names.expiresAt] = accessExpiresAt;
     if (options.includeRefreshExpiry) payload[names.refreshExpiresIn] = refreshExpiresIn;
     payload.user = publicUser(user);
@@ -545,7 +562,10 @@ export async function startBackend(userOptions = {}) {
     return session;
   }
 
-  /** Refresh token from body field, Bearer header or cookie (first found wins). @param {RequestContext} ctx */
+  /**
+   * The presented refresh token: body field, Bearer header or cookie (first found wins).
+   * @param {RequestContext} ctx
+   */
   function presentedRefreshToken(ctx) {
     const body = isPlainObject(ctx.body) ? ctx.body : {};
     const candidates = [
@@ -562,8 +582,13 @@ export async function startBackend(userOptions = {}) {
   // ----- endpoint handlers -----
 
   /**
-   * @typedef {{ req: import("node:http").IncomingMessage, now: number, body: unknown, bodyValid: boolean,
-   *   cookies: Record<string, string>, bearer: string | undefined }} RequestContext
+   * What the endpoint handlers get to see of a request.
+   * @typedef {object} RequestContext
+   * @property {number} now backend clock (ms) when processing started
+   * @property {unknown} body parsed body (undefined when empty or malformed)
+   * @property {boolean} bodyValid false when the body could not be parsed
+   * @property {Record<string, string>} cookies
+   * @property {string | undefined} bearer token from `Authorization: Bearer …`
    */
 
   /** @type {Record<Endpoint, (ctx: RequestContext) => Reply>} */
@@ -694,13 +719,16 @@ export async function startBackend(userOptions = {}) {
 
   /** @param {string} endpoint @param {Fault} fault */
   function injectFault(endpoint, fault) {
-    if (!FAULT_ENDPOINTS.includes(endpoint))
+    if (!FAULT_ENDPOINTS.includes(endpoint)) {
       throw new TypeError(`Unknown fault endpoint "${endpoint}"`);
-    if (typeof fault !== "object" || fault === null)
+    }
+    if (typeof fault !== "object" || fault === null) {
       throw new TypeError("A fault must be an object");
+    }
     const times = fault.times ?? 1;
-    if (!Number.isInteger(times) || times < 1)
+    if (!Number.isInteger(times) || times < 1) {
       throw new TypeError("fault.times must be a positive integer");
+    }
     const queue = faults.get(endpoint) ?? [];
     queue.push({ fault: { ...fault }, remaining: times });
     faults.set(endpoint, queue);
@@ -788,19 +816,26 @@ export async function startBackend(userOptions = {}) {
     res.setHeader("Cache-Control", "no-store");
     res.setHeader("Date", new Date(now()).toUTCString());
     if (reply.cookies?.length) res.setHeader("Set-Cookie", reply.cookies);
-    for (const [name, value] of Object.entries(reply.headers ?? {}))
+    for (const [name, value] of Object.entries(reply.headers ?? {})) {
       res.setHeader(name, String(value));
+    }
     if (reply.status === 204 || reply.status === 304 || reply.body === undefined) {
       res.writeHead(reply.status).end();
       return;
     }
     const isText = typeof reply.body === "string";
-    if (!res.hasHeader("Content-Type"))
+    if (!res.hasHeader("Content-Type")) {
       res.setHeader("Content-Type", isText ? "text/plain; charset=utf-8" : "application/json");
+    }
     res.writeHead(reply.status).end(isText ? reply.body : JSON.stringify(reply.body));
   }
 
-  /** Update outcome counters, then send. @param {Endpoint} endpoint @param {import("node:http").ServerResponse} res @param {Reply} reply */
+  /**
+   * Update the outcome counters, then send.
+   * @param {Endpoint} endpoint
+   * @param {import("node:http").ServerResponse} res
+   * @param {Reply} reply
+   */
   function answer(endpoint, res, reply) {
     const rejected = reply.status === 400 || reply.status === 401;
     if (rejected && endpoint === "login") stats.loginFailed++;
@@ -865,7 +900,6 @@ export async function startBackend(userOptions = {}) {
     }
 
     const reply = handlers[endpoint]({
-      req,
       now: now(),
       body: parsed.ok ? parsed.value : undefined,
       bodyValid: parsed.ok,
@@ -882,7 +916,7 @@ export async function startBackend(userOptions = {}) {
       if (error instanceof PayloadTooLarge) {
         res.setHeader("Connection", "close");
         send(res, { status: 413, body: { error: "payload_too_large" } });
-      } else if (!res.headersSent && !req.destroyed) {
+      } else if (!res.headersSent) {
         send(res, { status: 500, body: { error: "server_error" } });
       } else {
         res.destroy();
@@ -890,8 +924,9 @@ export async function startBackend(userOptions = {}) {
     });
   });
   server.on("clientError", (error, socket) => {
-    if (/** @type {NodeJS.ErrnoException} */ (error).code === "ECONNRESET" || !socket.writable)
+    if (/** @type {NodeJS.ErrnoException} */ (error).code === "ECONNRESET" || !socket.writable) {
       return void socket.destroy();
+    }
     socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
   });
 
@@ -936,7 +971,11 @@ export async function startBackend(userOptions = {}) {
 // CLI: `node example-app/backend/server.mjs`
 // ---------------------------------------------------------------------------
 
-/** Build options from environment variables. @param {NodeJS.ProcessEnv} env @returns {BackendOptions} */
+/**
+ * Build options from environment variables (see README.md).
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {BackendOptions}
+ */
 export function optionsFromEnv(env = process.env) {
   const number = (/** @type {string | undefined} */ v) =>
     v === undefined || v === "" ? undefined : Number(v);
