@@ -3,7 +3,7 @@ import { getToken, type JWT } from "@auth/core/jwt";
 import { cookieHeaderFor } from "./cookies.js";
 import { BackendAuthError } from "./errors.js";
 import { accessTokenOf, isEnded, needsRefresh, refreshIfNeeded } from "./lib/backend-session.js";
-import { type Runtime, runtimeOf } from "./lib/runtime.js";
+import { type Runtime, runtimeFor } from "./lib/runtime.js";
 import type { BackendTokenState, BackendUser } from "./types.js";
 
 /** Credentials for calling the backend as the signed-in user. */
@@ -74,7 +74,7 @@ export async function backendAuthFromToken(
   { allowRefresh = true }: GetBackendAuthOptions = {},
 ): Promise<BackendAuth> {
   const state = token.backend;
-  const runtime = state && findRuntime(config, state.provider);
+  const runtime = state && runtimeFor(config.providers, state.provider);
   if (!state || !runtime) {
     throw new BackendAuthError("NO_SESSION", "the session was not created by BackendCredentials");
   }
@@ -125,12 +125,4 @@ function toBackendAuth(
     token,
     refreshed,
   };
-}
-
-function findRuntime(config: Pick<AuthConfig, "providers">, id: string): Runtime | undefined {
-  for (const provider of config.providers) {
-    const runtime = runtimeOf(provider);
-    if (runtime?.options.id === id) return runtime;
-  }
-  return undefined;
 }

@@ -1,4 +1,4 @@
-import { parseSetCookie, stringifySetCookie } from "cookie";
+import { parseSetCookie } from "cookie";
 import type { StoredCookie } from "./types.js";
 
 /** Browsers drop a cookie whose name plus value exceed this many bytes (RFC 6265bis). */
@@ -137,30 +137,6 @@ export function jarValue(
   nowSeconds: number,
 ): string | undefined {
   return jar.find((cookie) => cookie.name === name && !isExpired(cookie, nowSeconds))?.value;
-}
-
-/**
- * Serialises a stored backend cookie as a `Set-Cookie` header value for the browser, forcing
- * `HttpOnly`, `Secure` (unless `secure: false`), a `SameSite` of at least `Lax`, and no `Domain`.
- */
-export function toBrowserSetCookie(
-  cookie: StoredCookie,
-  options: { secure: boolean; nowSeconds: number },
-): string {
-  return stringifySetCookie(
-    {
-      name: cookie.name,
-      value: cookie.value,
-      path: cookie.path ?? "/",
-      httpOnly: true,
-      secure: options.secure || cookie.sameSite === "none",
-      sameSite: cookie.sameSite ?? "lax",
-      ...(cookie.expiresAt !== undefined && {
-        maxAge: Math.max(0, Math.floor(cookie.expiresAt - options.nowSeconds)),
-      }),
-    },
-    { encode: identity },
-  );
 }
 
 function parseOne(header: string): ReturnType<typeof parseSetCookie> | undefined {

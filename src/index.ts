@@ -4,7 +4,7 @@ export {
   type GetBackendAuthOptions,
   getBackendAuth,
 } from "./backend-auth.js";
-export { isReservedCookieName, MAX_COOKIE_BYTES, toBrowserSetCookie } from "./cookies.js";
+export { isReservedCookieName, MAX_COOKIE_BYTES } from "./cookies.js";
 export {
   type CoordinatedRefresh,
   MemoryCoordinator,
@@ -27,6 +27,13 @@ export type {
   TokenLocation,
 } from "./options.js";
 export { BackendCredentials, type BackendCredentialsProvider } from "./provider.js";
+export { safeCallbackPath } from "./redirects.js";
+export {
+  type RedisClient,
+  type RedisCommands,
+  RedisCoordinator,
+  type RedisCoordinatorOptions,
+} from "./redis-coordinator.js";
 export {
   type BackendSessionError,
   type BackendSessionFields,

@@ -17,6 +17,22 @@ type SessionParams = Parameters<NonNullable<Callbacks["session"]>>[0];
 /** The part of an Auth.js config that {@link withBackend} reads and extends. */
 export type BackendAuthConfig = Pick<AuthConfig, "providers" | "callbacks" | "events" | "cookies">;
 
+/** Options of {@link withBackend}. */
+export interface WithBackendOptions {
+  /**
+   * When the `jwt` callback refreshes the access token:
+   * - `"auto"`: when it is due (within `refreshBufferSeconds` of expiry);
+   * - `"never"`: not at all, for contexts whose response cannot save the rotated session cookie
+   *   (React Server Components): rotating there would retire a refresh token the browser keeps;
+   * - `"force"`: on every call, e.g. in a route handler reached after the backend answered 401.
+   * @default "auto"
+   */
+  refresh?: "auto" | "never" | "force";
+}
+
+/** Marks wrapped configs (value: the app's original config) so wrapping twice is harmless. */
+const ORIGINAL = Symbol.for("authjs-backend-credentials.original-config");
+
 /**
  * Installs the rotation callbacks of every {@link BackendCredentials} provider in an Auth.js
  * config, composed with the app's own:
@@ -39,23 +55,40 @@ export type BackendAuthConfig = Pick<AuthConfig, "providers" | "callbacks" | "ev
  * }))
  * ```
  */
-export function withBackend<Config extends BackendAuthConfig>(config: Config): Config;
+export function withBackend<Config extends BackendAuthConfig>(
+  config: Config,
+  options?: WithBackendOptions,
+): Config;
 export function withBackend<Args extends unknown[], Config extends BackendAuthConfig>(
   config: (...args: Args) => Config | Promise<Config>,
+  options?: WithBackendOptions,
 ): (...args: Args) => Promise<Config>;
 export function withBackend<Config extends BackendAuthConfig>(
   config: Config | ((...args: unknown[]) => Config | Promise<Config>),
+  options: WithBackendOptions = {},
 ): Config | ((...args: unknown[]) => Promise<Config>) {
   if (typeof config === "function") {
-    return async (...args: unknown[]) => wrapConfig(await config(...args));
+    return async (...args: unknown[]) => wrapConfig(await config(...args), options);
   }
-  return wrapConfig(config);
+  return wrapConfig(config, options);
 }
 
-function wrapConfig<Config extends BackendAuthConfig>(config: Config): Config {
-  if (typeof config !== "object" || config === null || !Array.isArray(config.providers)) {
+function wrapConfig<Config extends BackendAuthConfig>(
+  wrappedOrOriginal: Config,
+  { refresh = "auto" }: WithBackendOptions,
+): Config {
+  if (
+    typeof wrappedOrOriginal !== "object" ||
+    wrappedOrOriginal === null ||
+    !Array.isArray(wrappedOrOriginal.providers)
+  ) {
     throw new TypeError("withBackend: expected an Auth.js config with a providers array");
   }
+  if (refresh !== "auto" && refresh !== "never" && refresh !== "force") {
+    throw new TypeError('withBackend: option refresh must be "auto", "never" or "force"');
+  }
+  const config: Config =
+    (wrappedOrOriginal as { [ORIGINAL]?: Config })[ORIGINAL] ?? wrappedOrOriginal;
   const runtimes = new Map<string, Runtime>();
   for (const provider of config.providers) {
     const runtime = runtimeOf(provider);
@@ -75,7 +108,7 @@ function wrapConfig<Config extends BackendAuthConfig>(config: Config): Config {
   const callbacks: Callbacks = {
     ...app,
     async jwt(params: JwtParams) {
-      const token = await backendJwt(runtimes, params);
+      const token = await backendJwt(runtimes, params, refresh);
       return app.jwt ? app.jwt({ ...params, token }) : token;
     },
     async session(params: SessionParams) {
@@ -92,10 +125,14 @@ function wrapConfig<Config extends BackendAuthConfig>(config: Config): Config {
       await appEvents.signOut?.(message);
     },
   };
-  return { ...config, callbacks, events };
+  return Object.defineProperty({ ...config, callbacks, events }, ORIGINAL, { value: config });
 }
 
-async function backendJwt(runtimes: Map<string, Runtime>, params: JwtParams): Promise<JWT> {
+async function backendJwt(
+  runtimes: Map<string, Runtime>,
+  params: JwtParams,
+  refresh: NonNullable<WithBackendOptions["refresh"]>,
+): Promise<JWT> {
   const { token, user, account } = params;
   if (user && account) {
     const runtime = runtimes.get(account.provider);
@@ -107,7 +144,10 @@ async function backendJwt(runtimes: Map<string, Runtime>, params: JwtParams): Pr
   const state = token.backend;
   const runtime = state && runtimes.get(state.provider);
   if (!runtime || !state) return token;
-  const next = await refreshIfNeeded(runtime, state);
+  const next = await refreshIfNeeded(runtime, state, {
+    allowRefresh: refresh !== "never",
+    force: refresh === "force",
+  });
   return next === state ? token : { ...token, backend: next };
 }
 

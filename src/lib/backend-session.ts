@@ -250,14 +250,14 @@ function ended(state: BackendTokenState, error: BackendSessionError): BackendTok
  * coordinator: single flight + grace cache), ends the session on a definitive rejection or expiry,
  * and flags `RefreshUnavailable` on transient failures. Never throws for backend failures.
  * With `allowRefresh: false` it only ends sessions whose tokens have expired (used where a rotated
- * token could not be saved).
+ * token could not be saved); with `force: true` it refreshes even when the token is not yet due.
  */
 export async function refreshIfNeeded(
   runtime: Runtime,
   state: BackendTokenState,
-  { allowRefresh = true }: { allowRefresh?: boolean } = {},
+  { allowRefresh = true, force = false }: { allowRefresh?: boolean; force?: boolean } = {},
 ): Promise<BackendTokenState> {
-  if (isEnded(state) || !needsRefresh(runtime, state)) return state;
+  if (isEnded(state) || (!force && !needsRefresh(runtime, state))) return state;
   const now = nowSeconds(runtime);
   if (state.refreshTokenExpiresAt !== undefined && now >= state.refreshTokenExpiresAt) {
     return ended(state, "RefreshTokenExpired");

@@ -32,3 +32,12 @@ export function createRuntime(provider: object, options: ResolvedOptions): Runti
 export function runtimeOf(provider: unknown): Runtime | undefined {
   return typeof provider === "object" && provider !== null ? runtimes.get(provider) : undefined;
 }
+
+/** @internal The runtime of the provider with id `id` among `providers`. */
+export function runtimeFor(providers: readonly unknown[], id: string): Runtime | undefined {
+  for (const provider of providers) {
+    const runtime = runtimeOf(provider);
+    if (runtime?.options.id === id) return runtime;
+  }
+  return undefined;
+}

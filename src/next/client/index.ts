@@ -1,0 +1,3 @@
+"use client";
+
+export { SessionRefresher, type SessionRefresherProps } from "./session-refresher.js";

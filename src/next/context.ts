@@ -1,0 +1,192 @@
+import { Auth, type AuthConfig, setEnvDefaults } from "@auth/core";
+import { getToken, type JWT } from "@auth/core/jwt";
+import { parseCookie } from "cookie";
+import { runtimeOf } from "../lib/runtime.js";
+import type { BackendTokenState } from "../types.js";
+import { type WithBackendOptions, withBackend } from "../with-backend.js";
+
+/** Header the proxy sets on the request so server code knows the page being rendered. */
+export const PATH_HEADER = "x-authjs-backend-path";
+
+/** Options of {@link nextBackend}, shared by the proxy, fetch wrapper, routes and login helpers. */
+export interface NextBackendOptions {
+  /** Sign-in page path. @default config.pages.signIn, else `${basePath}/signin` */
+  signInPath?: string;
+  /** Path of the route handler that refreshes and redirects back (`backend.refreshRoute`). @default "/api/auth/refresh" */
+  refreshPath?: string;
+  /** Path of the route handler that ends an expired session (`backend.expiredRoute`). @default "/api/auth/expired" */
+  expiredPath?: string;
+  /**
+   * Copy backend cookies to the browser (`HttpOnly`, `Secure` on https, `SameSite` at least `Lax`,
+   * no `Domain`) so the browser can call a same-site backend directly: `true` for all, or a list of
+   * names. The refresh-token cookie is never copied (the browser could rotate it behind our back).
+   * @default false
+   */
+  mirrorBackendCookies?: boolean | readonly string[];
+}
+
+/** @internal Everything the Next.js helpers share: resolved configs per context and paths. */
+export interface NextContext {
+  /** Config for contexts that can write cookies (proxy, route handlers). */
+  writable(): AuthConfig & { basePath: string };
+  /** Config that never rotates (Server Components, and server actions through `auth()`). */
+  readOnly(): AuthConfig & { basePath: string };
+  /** Config that refreshes unconditionally (the refresh route after a 401). */
+  forced(): AuthConfig & { basePath: string };
+  options: Required<Omit<NextBackendOptions, "mirrorBackendCookies">> & {
+    mirrorBackendCookies: NextBackendOptions["mirrorBackendCookies"];
+  };
+}
+
+/** @internal */
+export function createNextContext(config: AuthConfig, options: NextBackendOptions): NextContext {
+  if (!config.providers.some((provider) => runtimeOf(provider))) {
+    throw new TypeError("nextBackend: config.providers contains no BackendCredentials provider");
+  }
+  const variants = new Map<WithBackendOptions["refresh"], AuthConfig & { basePath: string }>();
+  const variant = (refresh: WithBackendOptions["refresh"]) => {
+    let resolved = variants.get(refresh);
+    if (!resolved) {
+      resolved = withEnvDefaults(withBackend(config, { refresh }));
+      variants.set(refresh, resolved);
+    }
+    return resolved;
+  };
+  const basePath = () => variant("auto").basePath;
+  for (const name of ["signInPath", "refreshPath", "expiredPath"] as const) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== "string" || !value.startsWith("/"))) {
+      throw new TypeError(`nextBackend: option ${name} must be a path starting with "/"`);
+    }
+  }
+  return {
+    writable: () => variant("auto"),
+    readOnly: () => variant("never"),
+    forced: () => variant("force"),
+    options: {
+      get signInPath() {
+        return options.signInPath ?? config.pages?.signIn ?? `${basePath()}/signin`;
+      },
+      refreshPath: options.refreshPath ?? "/api/auth/refresh",
+      expiredPath: options.expiredPath ?? "/api/auth/expired",
+      mirrorBackendCookies: options.mirrorBackendCookies,
+    },
+  };
+}
+
+/** next-auth's defaults: secret from AUTH_SECRET, basePath from AUTH_URL or `/api/auth`. */
+function withEnvDefaults(config: AuthConfig): AuthConfig & { basePath: string } {
+  const resolved = { ...config };
+  resolved.secret ??= process.env.AUTH_SECRET ?? process.env.NEXTAUTH_SECRET;
+  if (!resolved.basePath) {
+    const url = process.env.AUTH_URL ?? process.env.NEXTAUTH_URL;
+    let path: string | undefined;
+    try {
+      path = url ? new URL(url).pathname : undefined;
+    } catch {
+      path = undefined;
+    }
+    resolved.basePath = path && path !== "/" ? path : "/api/auth";
+  }
+  setEnvDefaults(process.env, resolved, true);
+  return resolved as AuthConfig & { basePath: string };
+}
+
+/** @internal Whether session cookies are `__Secure-` prefixed for this request. */
+export function usesSecureCookies(config: AuthConfig, url: URL): boolean {
+  return config.useSecureCookies ?? url.protocol === "https:";
+}
+
+/** @internal The session cookie name Auth.js uses for this request. */
+export function sessionCookieName(config: AuthConfig, url: URL): string {
+  return (
+    config.cookies?.sessionToken?.name ??
+    `${usesSecureCookies(config, url) ? "__Secure-" : ""}authjs.session-token`
+  );
+}
+
+/** @internal Decodes the session JWT from a cookie header; `null` when absent or invalid. */
+export async function readSessionToken(
+  config: AuthConfig,
+  url: URL,
+  cookieHeader: string | null,
+): Promise<JWT | null> {
+  if (!cookieHeader) return null;
+  try {
+    return await getToken({
+      req: { headers: new Headers({ cookie: cookieHeader }) },
+      secret: config.secret,
+      secureCookie: usesSecureCookies(config, url),
+      cookieName: sessionCookieName(config, url),
+      logger: { error: () => {}, warn: () => {}, debug: () => {} } as never,
+    });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * @internal Runs Auth.js's own session action (`GET {basePath}/session`) for a cookie header,
+ * so the `jwt` callback refreshes and Auth.js encodes and chunks the new session cookie itself.
+ * Returns the `Set-Cookie` headers and the new session token.
+ */
+export async function runSessionAction(
+  config: AuthConfig & { basePath: string },
+  origin: string,
+  cookieHeader: string,
+): Promise<{ setCookies: string[]; cookieHeader: string; token: JWT | null }> {
+  const url = new URL(`${config.basePath}/session`, origin);
+  const response = await Auth(new Request(url, { headers: { cookie: cookieHeader } }), config);
+  const setCookies = response.headers.getSetCookie();
+  const name = sessionCookieName(config, url);
+  const updated = replaceSessionCookies(cookieHeader, setCookies, name);
+  return { setCookies, cookieHeader: updated, token: await readSessionToken(config, url, updated) };
+}
+
+/** @internal Is `name` the session cookie or one of its chunks (`name.0`, `name.1`, …)? */
+export function isSessionCookie(name: string, sessionName: string): boolean {
+  return name === sessionName || new RegExp(`^${escapeRegExp(sessionName)}\\.\\d+$`).test(name);
+}
+
+/**
+ * @internal A request `Cookie` header with every session cookie (and chunk) replaced by what the
+ * `Set-Cookie` headers say, so code later in the same request reads the new session.
+ */
+export function replaceSessionCookies(
+  cookieHeader: string,
+  setCookies: readonly string[],
+  sessionName: string,
+): string {
+  const touched = setCookies.some((header) =>
+    isSessionCookie(header.slice(0, header.indexOf("=")).trim(), sessionName),
+  );
+  if (!touched) return cookieHeader;
+  const kept = Object.entries(parseCookie(cookieHeader, { decode: (value) => value })).filter(
+    ([name]) => !isSessionCookie(name, sessionName),
+  );
+  const updates = new Map<string, string>();
+  for (const header of setCookies) {
+    const pair = header.split(";", 1)[0] ?? "";
+    const eq = pair.indexOf("=");
+    if (eq < 1) continue;
+    const name = pair.slice(0, eq).trim();
+    if (!isSessionCookie(name, sessionName)) continue;
+    const expired = /;\s*max-age=0\b/i.test(header) || /;\s*expires=Thu, 01 Jan 1970/i.test(header);
+    const value = pair.slice(eq + 1).trim();
+    if (expired || value === "") updates.delete(name);
+    else updates.set(name, value);
+  }
+  return [...kept, ...updates]
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([name, value]) => `${name}=${value}`)
+    .join("; ");
+}
+
+/** @internal The backend state of a decoded session token. */
+export function stateOf(token: JWT | null): BackendTokenState | undefined {
+  return token?.backend ?? undefined;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

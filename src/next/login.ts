@@ -1,0 +1,159 @@
+import { cookies } from "next/headers.js";
+import { redirect } from "next/navigation.js";
+import type { SignInErrorCode } from "../errors.js";
+import { runtimeFor } from "../lib/runtime.js";
+import { safeCallbackPath } from "../redirects.js";
+import { type NextContext, readSessionToken, stateOf } from "./context.js";
+import { mirroredCookies } from "./mirror.js";
+import { currentRequest } from "./request-info.js";
+
+/** next-auth's `signIn` as returned by `NextAuth(...)`. */
+export type NextAuthSignIn = (
+  provider: string,
+  options: Record<string, unknown>,
+) => Promise<unknown>;
+
+/** Options of `backend.login()` and `backend.loginRoute()`. */
+export interface LoginOptions {
+  /** Provider id. @default the first BackendCredentials provider's id */
+  providerId?: string;
+  /** Where to go after sign-in when the form has no (safe) `callbackUrl`. @default "/" */
+  redirectTo?: string;
+}
+
+/** The result of a failed login; a successful one redirects. */
+export interface LoginResult {
+  error: SignInErrorCode;
+}
+
+const KNOWN_CODES: readonly SignInErrorCode[] = [
+  "invalid_credentials",
+  "backend_unavailable",
+  "backend_response_invalid",
+  "role_not_allowed",
+];
+
+/**
+ * @internal Signs in with next-auth's `signIn` (which saves the session cookie), then mirrors backend
+ * cookies if asked. Returns the error code on failure.
+ */
+async function signInWithBackend(
+  context: NextContext,
+  signIn: NextAuthSignIn,
+  fields: Record<string, unknown>,
+  options: LoginOptions,
+): Promise<SignInErrorCode | undefined> {
+  const config = context.readOnly();
+  const providerId = options.providerId ?? firstProviderId(context);
+  try {
+    await signIn(providerId, { ...fields, redirect: false });
+  } catch (error) {
+    const code = credentialsSigninCode(error);
+    if (code) return code;
+    throw error;
+  }
+  if (context.options.mirrorBackendCookies) {
+    const request = await currentRequest();
+    const jar = await cookies();
+    const cookieHeader = jar
+      .getAll()
+      .map((cookie) => `${cookie.name}=${cookie.value}`)
+      .join("; ");
+    const state = stateOf(await readSessionToken(config, request.url, cookieHeader));
+    const runtime = state && runtimeFor(config.providers, state.provider);
+    if (state && runtime) {
+      for (const cookie of mirroredCookies(context, runtime, state, request.url)) {
+        jar.set(cookie.name, cookie.value, cookie.options);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * @internal `backend.login(signIn, formData)` for a server action (`useActionState`): on success
+ * redirects to the form's same-origin `callbackUrl`; on failure returns `{ error }`.
+ */
+export async function loginAction(
+  context: NextContext,
+  signIn: NextAuthSignIn,
+  formData: FormData,
+  options: LoginOptions = {},
+): Promise<LoginResult> {
+  const request = await currentRequest();
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of formData) {
+    if (typeof value === "string" && !key.startsWith("$ACTION") && key !== "callbackUrl") {
+      fields[key] = value;
+    }
+  }
+  const destination = safeCallbackPath(
+    formData.get("callbackUrl"),
+    request.origin,
+    safeCallbackPath(options.redirectTo, request.origin),
+  );
+  const error = await signInWithBackend(context, signIn, fields, options);
+  if (error) return { error };
+  redirect(destination);
+}
+
+/**
+ * @internal `backend.loginRoute(signIn)`: a `POST` route handler taking JSON or form fields.
+ * Answers `200 { ok: true, url }` (the session cookie is set), or an error status with `{ error }`:
+ * 401 `invalid_credentials`, 403 `role_not_allowed`, 503 `backend_unavailable`,
+ * 502 `backend_response_invalid`.
+ */
+export function loginRoute(
+  context: NextContext,
+  signIn: NextAuthSignIn,
+  options: LoginOptions = {},
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const url = new URL(request.url);
+    let body: Record<string, unknown>;
+    try {
+      const type = request.headers.get("content-type") ?? "";
+      body = type.includes("application/json")
+        ? ((await request.json()) as Record<string, unknown>)
+        : Object.fromEntries(await request.formData());
+    } catch {
+      return Response.json({ error: "invalid_request" }, { status: 400 });
+    }
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      return Response.json({ error: "invalid_request" }, { status: 400 });
+    }
+    const { callbackUrl, ...fields } = body;
+    const destination = safeCallbackPath(
+      callbackUrl,
+      url.origin,
+      safeCallbackPath(options.redirectTo, url.origin),
+    );
+    const error = await signInWithBackend(context, signIn, fields, options);
+    const headers = { "cache-control": "private, no-store" };
+    if (!error) return Response.json({ ok: true, url: destination }, { headers });
+    const status = {
+      invalid_credentials: 401,
+      role_not_allowed: 403,
+      backend_unavailable: 503,
+      backend_response_invalid: 502,
+    }[error];
+    return Response.json({ error }, { status, headers });
+  };
+}
+
+function credentialsSigninCode(error: unknown): SignInErrorCode | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const { type, code } = error as { type?: unknown; code?: unknown };
+  if (type !== "CredentialsSignin") return undefined;
+  return KNOWN_CODES.includes(code as SignInErrorCode)
+    ? (code as SignInErrorCode)
+    : "invalid_credentials";
+}
+
+function firstProviderId(context: NextContext): string {
+  for (const provider of context.readOnly().providers) {
+    const id = (provider as { id?: unknown }).id;
+    if (typeof id === "string" && runtimeFor([provider], id)) return id;
+  }
+  return "backend";
+}

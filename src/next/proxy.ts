@@ -1,0 +1,127 @@
+import { type NextRequest, NextResponse } from "next/server.js";
+import { isEnded, needsRefresh } from "../lib/backend-session.js";
+import { runtimeFor } from "../lib/runtime.js";
+import { safeCallbackPath } from "../redirects.js";
+import type { BackendSessionError, BackendUser } from "../types.js";
+import {
+  type NextContext,
+  PATH_HEADER,
+  readSessionToken,
+  runSessionAction,
+  stateOf,
+} from "./context.js";
+import { mirroredSetCookies } from "./mirror.js";
+
+/** What the proxy knows about the request's session, handed to your own proxy logic. */
+export interface ProxySession {
+  user: BackendUser;
+  error?: BackendSessionError;
+  /** Seconds since the epoch. */
+  accessTokenExpiresAt?: number;
+}
+
+/** Options of `backend.proxy()`. */
+export interface BackendProxyOptions {
+  /**
+   * Paths that need a signed-in user: a path prefix (`"/dashboard"` matches `/dashboard` and
+   * `/dashboard/…`), a RegExp, or a function of the pathname. Unauthenticated requests are
+   * redirected to the sign-in page with a same-origin `callbackUrl`; ended sessions go through the
+   * expired-session route. @default [] (nothing protected; refresh still happens everywhere)
+   */
+  protect?: ReadonlyArray<string | RegExp> | ((pathname: string) => boolean);
+  /**
+   * Your own proxy logic, run after the session is refreshed. Return a response to use it
+   * (our cookies are added to it), or nothing to continue. To continue with the refreshed session,
+   * return `NextResponse.next({ request: { headers: requestHeaders } })`.
+   */
+  then?: (
+    request: NextRequest,
+    context: { session: ProxySession | null; requestHeaders: Headers },
+  ) => Response | undefined | Promise<Response | undefined>;
+}
+
+/**
+ * @internal Builds the proxy (`proxy.ts` in Next 16, `middleware.ts` before): refreshes the access
+ * token before it expires, writes the rotated session cookie to the response **and** into the
+ * request's `cookie` header, so Server Components of the same request read the new session and do
+ * not refresh again with the already-used refresh token.
+ */
+export function createProxy(context: NextContext, options: BackendProxyOptions = {}) {
+  const isProtected = protectMatcher(options.protect ?? []);
+  return async function proxy(request: NextRequest): Promise<Response> {
+    const config = context.writable();
+    const url = request.nextUrl;
+    const origin = url.origin;
+    const path = `${url.pathname}${url.search}`;
+    const requestHeaders = new Headers(request.headers);
+    requestHeaders.set(PATH_HEADER, path);
+    // Auth.js's own routes and ours handle the session themselves.
+    const { refreshPath, expiredPath, signInPath } = context.options;
+    const ownRoute =
+      url.pathname.startsWith(`${config.basePath}/`) ||
+      url.pathname === refreshPath ||
+      url.pathname === expiredPath;
+    let cookieHeader = request.headers.get("cookie") ?? "";
+    let token = ownRoute ? null : await readSessionToken(config, url, cookieHeader);
+    let setCookies: string[] = [];
+    const state = stateOf(token);
+    const runtime = state && runtimeFor(config.providers, state.provider);
+    if (state && runtime && needsRefresh(runtime, state)) {
+      const result = await runSessionAction(config, origin, cookieHeader);
+      setCookies = result.setCookies;
+      cookieHeader = result.cookieHeader;
+      token = result.token;
+      requestHeaders.set("cookie", cookieHeader);
+      if (runtime && stateOf(token) && !isEnded(stateOf(token)!)) {
+        setCookies.push(...mirroredSetCookies(context, runtime, stateOf(token)!, url));
+      }
+    }
+    const current = stateOf(token);
+    const session: ProxySession | null = current
+      ? {
+          user: current.user,
+          ...(current.error && { error: current.error }),
+          ...(current.accessTokenExpiresAt !== undefined && {
+            accessTokenExpiresAt: current.accessTokenExpiresAt,
+          }),
+        }
+      : null;
+
+    let response: Response | undefined;
+    if (!ownRoute && isProtected(url.pathname)) {
+      if (!current) {
+        response = redirectTo(signInPath, origin, { callbackUrl: safeCallbackPath(path, origin) });
+      } else if (isEnded(current)) {
+        response = redirectTo(expiredPath, origin, { callbackUrl: safeCallbackPath(path, origin) });
+      }
+    }
+    response ??= await options.then?.(request, { session, requestHeaders });
+    response ??= NextResponse.next({ request: { headers: requestHeaders } });
+    for (const cookie of setCookies) response.headers.append("set-cookie", cookie);
+    if (setCookies.length > 0) response.headers.set("cache-control", "private, no-store");
+    return response;
+  };
+}
+
+function redirectTo(path: string, origin: string, params: Record<string, string>): Response {
+  const url = new URL(path, origin);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+  const response = NextResponse.redirect(url, 307);
+  response.headers.set("cache-control", "private, no-store");
+  return response;
+}
+
+function protectMatcher(
+  protect: NonNullable<BackendProxyOptions["protect"]>,
+): (pathname: string) => boolean {
+  if (typeof protect === "function") return protect;
+  if (!Array.isArray(protect)) {
+    throw new TypeError("backend.proxy: option protect must be an array or a function");
+  }
+  return (pathname) =>
+    protect.some((rule) =>
+      typeof rule === "string"
+        ? pathname === rule || pathname.startsWith(rule.endsWith("/") ? rule : `${rule}/`)
+        : rule.test(pathname),
+    );
+}
