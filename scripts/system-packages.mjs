@@ -15,7 +15,9 @@ export function ensureSystemPackages(requirements) {
   const packages = missing.map(({ pkg }) => pkg);
   const isRoot = process.getuid?.() === 0;
   if (!isRoot || !hasBinary("apt-get")) {
-    console.error(`missing system packages: install ${packages.join(" ")} (e.g. sudo apt-get install -y ${packages.join(" ")})`);
+    console.error(
+      `missing system packages: install ${packages.join(" ")} (e.g. sudo apt-get install -y ${packages.join(" ")})`,
+    );
     process.exit(1);
   }
   console.log(`installing missing system packages with apt-get: ${packages.join(" ")}`);

@@ -1,11 +1,7 @@
 import { Auth, type AuthConfig } from "@auth/core";
 import { decode, type JWT } from "@auth/core/jwt";
 import type { Session } from "@auth/core/types";
-import {
-  type Backend,
-  type BackendOptions,
-  startBackend,
-} from "../example-app/backend/server.mjs";
+import { type Backend, type BackendOptions, startBackend } from "../example-app/backend/server.mjs";
 import {
   BackendCredentials,
   type BackendCredentialsOptions,
@@ -126,7 +122,10 @@ export class AuthClient {
     const headers = new Headers(init.headers);
     const cookie = this.cookieHeader();
     if (cookie) headers.set("cookie", cookie);
-    const response = await Auth(new Request(`${ORIGIN}/auth${path}`, { ...init, headers }), this.config);
+    const response = await Auth(
+      new Request(`${ORIGIN}/auth${path}`, { ...init, headers }),
+      this.config,
+    );
     this.store(response);
     return response;
   }

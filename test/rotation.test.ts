@@ -68,7 +68,10 @@ describe("refresh before expiry", () => {
     const withoutRotation: typeof fetch = async (input, init) => {
       const response = await fetch(input, init);
       if (!String(input).endsWith("/auth/refresh") || !response.ok) return response;
-      const { refreshToken: _dropped, ...body } = (await response.json()) as Record<string, unknown>;
+      const { refreshToken: _dropped, ...body } = (await response.json()) as Record<
+        string,
+        unknown
+      >;
       return Response.json(body, { status: response.status, headers: response.headers });
     };
     const { browser, clock, backend } = await signedIn(
@@ -84,7 +87,10 @@ describe("refresh before expiry", () => {
 
   it("a backend clock 2 minutes ahead or behind never causes a refresh loop", async () => {
     for (const skew of [120, -120]) {
-      const { backend, browser } = await signedIn({ clockSkewSeconds: skew, accessTokenTtlSeconds: 60 });
+      const { backend, browser } = await signedIn({
+        clockSkewSeconds: skew,
+        accessTokenTtlSeconds: 60,
+      });
       for (let i = 0; i < 5; i++) await browser.session();
       expect(backend.stats.refresh).toBe(0);
       const session = await browser.session();

@@ -56,7 +56,12 @@ describe("sign-in in each token placement", () => {
   it("nested snake_case body: reads tokens from configured paths", async () => {
     const { client } = await start(
       { tokenPlacement: "body", bodyShape: "nested", fieldCase: "snake" },
-      { tokens: { accessToken: { body: "data.access_token" }, refreshToken: { body: "data.refresh_token" } } },
+      {
+        tokens: {
+          accessToken: { body: "data.access_token" },
+          refreshToken: { body: "data.refresh_token" },
+        },
+      },
     );
     const browser = client();
     await browser.signIn(ADMIN);

@@ -1,0 +1,481 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  type CoordinatedRefresh,
+  type RedisCommands,
+  RedisCoordinator,
+  type RefreshOutcome,
+} from "../src/index.js";
+import type { InstanceMessage } from "./fixtures/instance.js";
+import {
+  ADMIN,
+  type Harness,
+  recordingLogger,
+  SECRET,
+  setup,
+  tokenFromResponse,
+} from "./helpers.js";
+import { type RedisServer, startRedisServer } from "./redis-server.js";
+
+let redis: RedisServer;
+let raw: Redis;
+const clients: Redis[] = [];
+let prefixCounter = 0;
+/** A fresh key prefix per test, so tests never see each other's entries. */
+const freshPrefix = () => `test${++prefixCounter}-${process.pid}:`;
+
+/** An ioredis client on the test server (closed after all tests). */
+function connect(port = redis.port): Redis {
+  const client = new Redis(port, "127.0.0.1");
+  client.on("error", () => {});
+  clients.push(client);
+  return client;
+}
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  raw = connect();
+});
+
+afterAll(async () => {
+  for (const client of clients) client.disconnect();
+  await redis?.stop();
+});
+
+const rotated = (name: string): RefreshOutcome => ({
+  kind: "rotated",
+  accessToken: `access-${name}`,
+  refreshToken: `refresh-${name}`,
+  accessTokenExpiresAt: 2_000_000_000,
+  receivedAt: 1_900_000_000,
+  cookies: { set: [], deleted: [] },
+});
+
+/** A refresh function that counts its calls and answers `outcome` after `delayMs`. */
+function countingRefresh(outcome: RefreshOutcome, shareForMs: number, delayMs = 0) {
+  const refresh = Object.assign(
+    async (): Promise<CoordinatedRefresh> => {
+      refresh.calls++;
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      return { outcome, shareForMs };
+    },
+    { calls: 0 },
+  );
+  return refresh;
+}
+
+describe("RedisCoordinator on a real redis-server", () => {
+  it("single flight across two coordinators (two processes' worth): one refresh, one outcome for all", async () => {
+    const prefix = freshPrefix();
+    const a = new RedisCoordinator({ client: connect(), secret: SECRET, prefix });
+    const b = new RedisCoordinator({ client: connect(), secret: SECRET, prefix });
+    const refreshA = countingRefresh(rotated("a"), 5_000, 150);
+    const refreshB = countingRefresh(rotated("b"), 5_000, 150);
+    const outcomes = await Promise.all([
+      ...Array.from({ length: 10 }, () => a.run("k1", refreshA)),
+      ...Array.from({ length: 10 }, () => b.run("k1", refreshB)),
+    ]);
+    expect(refreshA.calls + refreshB.calls).toBe(1);
+    const winner = refreshA.calls === 1 ? rotated("a") : rotated("b");
+    for (const outcome of outcomes) expect(outcome).toEqual(winner);
+    expect(await raw.keys(`${prefix}lock:*`)).toEqual([]);
+  });
+
+  it("shares an outcome for shareForMs across coordinators, then forgets it", async () => {
+    const prefix = freshPrefix();
+    const a = new RedisCoordinator({ client: connect(), secret: SECRET, prefix });
+    const b = new RedisCoordinator({ client: connect(), secret: SECRET, prefix });
+    const first = countingRefresh(rotated("first"), 400);
+    expect(await a.run("k2", first)).toEqual(rotated("first"));
+    const ttl = await raw.pttl(`${prefix}result:k2`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(400);
+
+    expect(await b.peek("k2")).toEqual(rotated("first"));
+    const second = countingRefresh(rotated("second"), 400);
+    expect(await b.run("k2", second)).toEqual(rotated("first"));
+    expect(second.calls).toBe(0);
+
+    const deadline = Date.now() + 3_000;
+    while ((await b.peek("k2")) !== undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(await b.peek("k2")).toBeUndefined();
+    expect(await b.run("k2", second)).toEqual(rotated("second"));
+    expect(second.calls).toBe(1);
+  });
+
+  it("does not store outcomes that must not be shared (shareForMs 0)", async () => {
+    const prefix = freshPrefix();
+    const a = new RedisCoordinator({ client: connect(), secret: SECRET, prefix });
+    await a.run("k3", countingRefresh({ kind: "unavailable" }, 0));
+    expect(await raw.keys(`${prefix}*`)).toEqual([]);
+  });
+
+  it("an entry under another secret, tampered with or moved to another key is treated as absent (logged once)", async () => {
+    const prefix = freshPrefix();
+    const writer = new RedisCoordinator({ client: connect(), secret: SECRET, prefix });
+    await writer.run("k4", countingRefresh(rotated("k4"), 10_000));
+    await writer.run("k5", countingRefresh(rotated("k5"), 10_000));
+
+    const logger = recordingLogger();
+    const stranger = new RedisCoordinator({
+      client: connect(),
+      secret: "another-secret-of-at-least-32-characters",
+      prefix,
+      logger,
+    });
+    expect(await stranger.peek("k4")).toBeUndefined();
+    const refresh = countingRefresh(rotated("stranger"), 10_000);
+    expect(await stranger.run("k4", refresh)).toEqual(rotated("stranger"));
+    expect(refresh.calls).toBe(1);
+    expect(logger.lines).toEqual([
+      "warn RedisCoordinator: ignored a shared outcome that does not decrypt with the secret",
+    ]);
+
+    // Secret rotation: [new, old] reads what [old] wrote.
+    const rotatedSecrets = new RedisCoordinator({
+      client: connect(),
+      secret: ["a-brand-new-secret-of-at-least-32-characters", SECRET],
+      prefix,
+    });
+    expect(await rotatedSecrets.peek("k5")).toEqual(rotated("k5"));
+
+    // The key is authenticated: the same ciphertext under another key does not decrypt.
+    const reader = new RedisCoordinator({ client: connect(), secret: SECRET, prefix, logger });
+    const sealed = await raw.get(`${prefix}result:k5`);
+    expect(sealed).toBeTruthy();
+    await raw.set(`${prefix}result:k6`, sealed ?? "", "PX", 10_000);
+    expect(await reader.peek("k6")).toBeUndefined();
+    // A flipped ciphertext byte does not decrypt either.
+    const [version, iv, body = ""] = (sealed ?? "").split(".");
+    const flipped = `${body.startsWith("A") ? "B" : "A"}${body.slice(1)}`;
+    await raw.set(`${prefix}result:k7`, `${version}.${iv}.${flipped}`, "PX", 10_000);
+    expect(await reader.peek("k7")).toBeUndefined();
+    expect(await reader.peek("k5")).toEqual(rotated("k5"));
+  });
+
+  it("never refreshes while another instance holds a live lock; gives up as unavailable after lockTtlMs", async () => {
+    const prefix = freshPrefix();
+    await raw.set(`${prefix}lock:k8`, "someone-else", "PX", 10_000);
+    const logger = recordingLogger();
+    const waiter = new RedisCoordinator({
+      client: connect(),
+      secret: SECRET,
+      prefix,
+      lockTtlMs: 300,
+      logger,
+    });
+    const refresh = countingRefresh(rotated("k8"), 10_000);
+    const started = Date.now();
+    expect(await waiter.run("k8", refresh)).toEqual({ kind: "unavailable" });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(refresh.calls).toBe(0);
+    expect(logger.lines.join("\n")).toMatch(/gave up waiting 800 ms/);
+  });
+
+  it("takes over once a crashed holder's lock expires without an outcome", async () => {
+    const prefix = freshPrefix();
+    await raw.set(`${prefix}lock:k9`, "crashed-holder", "PX", 300);
+    const waiter = new RedisCoordinator({ client: connect(), secret: SECRET, prefix });
+    const refresh = countingRefresh(rotated("k9"), 10_000);
+    const started = Date.now();
+    expect(await waiter.run("k9", refresh)).toEqual(rotated("k9"));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(refresh.calls).toBe(1);
+  });
+
+  it("accepts an options-object client through `commands` (node-redis / Upstash shape)", async () => {
+    const prefix = freshPrefix();
+    const io = connect();
+    // Upstash's calling convention, backed by ioredis.
+    const commands: RedisCommands = {
+      set: (key, value, { px, nx }) =>
+        nx ? io.set(key, value, "PX", px, "NX") : io.set(key, value, "PX", px),
+      get: (key) => io.get(key),
+      del: (key) => io.del(key),
+      eval: (script, keys, args) => io.eval(script, keys.length, ...keys, ...args),
+    };
+    const a = new RedisCoordinator({ commands, secret: SECRET, prefix });
+    const b = new RedisCoordinator({ client: connect(), secret: SECRET, prefix });
+    const refreshA = countingRefresh(rotated("a"), 5_000, 100);
+    const refreshB = countingRefresh(rotated("b"), 5_000, 100);
+    const [first, second] = await Promise.all([a.run("k10", refreshA), b.run("k10", refreshB)]);
+    expect(refreshA.calls + refreshB.calls).toBe(1);
+    expect(first).toEqual(second);
+    expect(await raw.keys(`${prefix}lock:*`)).toEqual([]);
+  });
+
+  it("falls back to in-process single flight when Redis is unreachable, with one warning", async () => {
+    const logger = recordingLogger();
+    const nowhere = connect(1); // nothing listens on port 1
+    const coordinator = new RedisCoordinator({
+      client: nowhere,
+      secret: SECRET,
+      commandTimeoutMs: 100,
+      logger,
+    });
+    const refresh = countingRefresh(rotated("offline"), 5_000, 50);
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, () => coordinator.run("k11", refresh)),
+    );
+    expect(refresh.calls).toBe(1);
+    for (const outcome of outcomes) expect(outcome).toEqual(rotated("offline"));
+    expect(await coordinator.peek("k11")).toEqual(rotated("offline"));
+    expect(await coordinator.peek("other")).toBeUndefined();
+    expect(logger.lines).toHaveLength(1);
+    expect(logger.lines[0]).toMatch(
+      /^warn RedisCoordinator: Redis GET (timed out after 100 ms|failed \(.*\)); coordinating refreshes in this process only$/,
+    );
+  });
+
+  it("rejects invalid options with a TypeError naming the option", () => {
+    const client = connect();
+    for (const lockTtlMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, "15000"]) {
+      expect(
+        () => new RedisCoordinator({ client, secret: SECRET, lockTtlMs: lockTtlMs as number }),
+      ).toThrow(new TypeError("RedisCoordinator: option lockTtlMs must be a finite number > 0"));
+    }
+    expect(() => new RedisCoordinator({ client, secret: SECRET, pollIntervalMs: 0 })).toThrow(
+      /option pollIntervalMs/,
+    );
+    expect(() => new RedisCoordinator({ client, secret: SECRET, commandTimeoutMs: -5 })).toThrow(
+      /option commandTimeoutMs/,
+    );
+    expect(() => new RedisCoordinator({ secret: SECRET })).toThrow(/client and commands/);
+    expect(
+      () => new RedisCoordinator({ client, commands: client as never, secret: SECRET }),
+    ).toThrow(/client and commands/);
+    expect(() => new RedisCoordinator({ client: {} as never, secret: SECRET })).toThrow(
+      /option client/,
+    );
+    expect(() => new RedisCoordinator({ client, secret: [] })).toThrow(TypeError);
+    expect(() => new RedisCoordinator({ client, secret: "" })).toThrow(/option secret/);
+    expect(new RedisCoordinator({ client, secret: SECRET }).lockTtlMs).toBe(15_000);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Through Auth(): in this process, and across app instances in child processes
+// ---------------------------------------------------------------------------
+
+const INSTANCE = fileURLToPath(new URL("./fixtures/instance.ts", import.meta.url));
+/** The children's clock runs this far ahead: the backend's clock joins them via `clock.advance`. */
+const AHEAD_SECONDS = 700;
+
+interface Instance {
+  /** Every log line of the instance (provider, coordinator and Auth.js). */
+  lines: string[];
+  /** `GET /auth/session` with this cookie header. */
+  session(cookie: string): Promise<Response>;
+  /** Resolves at the next IPC message of this type. */
+  next(type: InstanceMessage["type"]): Promise<void>;
+  /** SIGKILL, resolved once the process has exited. */
+  kill(): Promise<void>;
+}
+
+const children: ChildProcess[] = [];
+let harness: Harness | undefined;
+
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+  await harness?.close();
+  harness = undefined;
+});
+
+/** Forks an app instance (test/fixtures/instance.ts) and waits until it listens. */
+async function spawnInstance(env: Record<string, string>): Promise<Instance> {
+  const child = fork(INSTANCE, [], {
+    execArgv: ["--import", "tsx"],
+    env: { ...process.env, AUTH_SECRET: SECRET, ...env },
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  children.push(child);
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const lines: string[] = [];
+  const waiters: Array<{ type: string; resolve: () => void }> = [];
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let port = 0;
+  child.on("message", (message: InstanceMessage) => {
+    if (message.type === "log") lines.push(message.line);
+    if (message.type === "ready") port = message.port;
+    for (const waiter of waiters.filter((w) => w.type === message.type)) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  });
+  const next = (type: string) =>
+    new Promise<void>((resolve, reject) => {
+      waiters.push({ type, resolve });
+      exited.then(() => reject(new Error(`instance exited before "${type}": ${output.trim()}`)));
+    });
+  await next("ready");
+  return {
+    lines,
+    next,
+    session: (cookie) =>
+      fetch(`http://127.0.0.1:${port}/auth/session`, { headers: { cookie } }),
+    async kill() {
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** A backend, a signed-in browser (in this process) and the env the instances need. */
+async function signedIn(redisPort: number, prefix: string) {
+  harness = await setup({ tokenPlacement: "body", accessTokenTtlSeconds: 600 });
+  const browser = harness.client();
+  await browser.signIn(ADMIN);
+  const env = {
+    BACKEND_URL: harness.backend.url,
+    REDIS_PORT: String(redisPort),
+    REDIS_PREFIX: prefix,
+    CLOCK_OFFSET_MS: String(AHEAD_SECONDS * 1000),
+  };
+  return { ...harness, browser, env, before: (await browser.token())?.backend };
+}
+
+/** Decrypted session token of each response, and its session JSON. */
+async function readResponses(responses: Response[]) {
+  return Promise.all(
+    responses.map(async (response) => ({
+      status: response.status,
+      token: (await tokenFromResponse(response))?.backend,
+      session: (await response.json()) as { error?: string; user?: { email?: string } } | null,
+    })),
+  );
+}
+
+describe("across app instances (child processes) sharing one Redis", () => {
+  it("4 instances x 25 concurrent session reads with an expired access token: 1 backend refresh, all 100 get its tokens", async () => {
+    const prefix = freshPrefix();
+    const { backend, browser, clock, env, before } = await signedIn(redis.port, prefix);
+    const instances = await Promise.all(Array.from({ length: 4 }, () => spawnInstance(env)));
+    clock.advance(AHEAD_SECONDS); // the access token (600 s) has expired, on every clock
+    const cookie = browser.cookieHeader();
+
+    const responses = await Promise.all(
+      instances.flatMap((instance) =>
+        Array.from({ length: 25 }, () => instance.session(cookie)),
+      ),
+    );
+
+    expect(backend.stats.refresh).toBe(1);
+    expect(backend.stats.refreshSucceeded).toBe(1);
+    expect(backend.stats.reuseDetected).toBe(0);
+    const results = await readResponses(responses);
+    expect(results).toHaveLength(100);
+    for (const { status, token, session } of results) {
+      expect(status).toBe(200);
+      expect(session?.error).toBeUndefined();
+      expect(session?.user?.email).toBe(ADMIN.email);
+      expect(token?.accessToken).toBeTruthy();
+      expect(token?.refreshToken).toBeTruthy();
+    }
+    expect(new Set(results.map(({ token }) => token?.accessToken)).size).toBe(1);
+    expect(new Set(results.map(({ token }) => token?.refreshToken)).size).toBe(1);
+    expect(results[0]?.token?.refreshToken).not.toBe(before?.refreshToken);
+    expect(results[0]?.token?.accessToken).not.toBe(before?.accessToken);
+    expect(await raw.keys(`${prefix}lock:*`)).toEqual([]);
+    expect(instances.flatMap((instance) => instance.lines)).toEqual([]);
+  });
+
+  it("the lock holder dies mid-refresh: another instance refreshes once the lock TTL has passed; nobody is signed out", async () => {
+    const prefix = freshPrefix();
+    const { backend, browser, clock, env, before } = await signedIn(redis.port, prefix);
+    const limits = { LOCK_TTL_MS: "1500", REFRESH_TIMEOUT_MS: "1000" };
+    const [holder, survivor] = await Promise.all([
+      spawnInstance({ ...env, ...limits, HANG_REFRESH: "1" }),
+      spawnInstance({ ...env, ...limits }),
+    ]);
+    clock.advance(AHEAD_SECONDS);
+    const cookie = browser.cookieHeader();
+
+    const hanging = holder?.next("refresh-hanging");
+    const lost = holder?.session(cookie).then(
+      () => "answered",
+      () => "connection lost",
+    );
+    await hanging;
+    const [lockKey, ...otherLocks] = await raw.keys(`${prefix}lock:*`);
+    expect(lockKey).toBeDefined();
+    expect(otherLocks).toEqual([]);
+    await holder?.kill();
+    expect(await lost).toBe("connection lost");
+
+    const remainingMs = await raw.pttl(lockKey ?? "");
+    expect(remainingMs).toBeGreaterThan(0);
+    const started = Date.now();
+    const [result] = await readResponses([await survivor!.session(cookie)]);
+    const elapsed = Date.now() - started;
+
+    // It waited for the lock to expire (never refreshed beside a live lock), then took over.
+    expect(elapsed).toBeGreaterThanOrEqual(remainingMs - 50);
+    expect(elapsed).toBeLessThan(1500 + 500 + 1000);
+    expect(result?.status).toBe(200);
+    expect(result?.session?.error).toBeUndefined();
+    expect(result?.session?.user?.email).toBe(ADMIN.email);
+    expect(result?.token?.refreshToken).toBeTruthy();
+    expect(result?.token?.refreshToken).not.toBe(before?.refreshToken);
+    expect(backend.stats.refresh).toBe(1);
+    expect(backend.stats.refreshSucceeded).toBe(1);
+    expect(backend.stats.reuseDetected).toBe(0);
+  });
+
+  it("Redis stops during the run: requests keep succeeding with in-process coordination, and a warning is logged", async () => {
+    const prefix = freshPrefix();
+    const ownRedis = await startRedisServer();
+    try {
+      const { backend, browser, clock, env } = await signedIn(ownRedis.port, prefix);
+      const [a, b] = await Promise.all([spawnInstance(env), spawnInstance(env)]);
+      if (!a || !b) throw new Error("instances did not start");
+      const seen: string[] = [];
+      const step = async (instance: Instance, concurrency: number) => {
+        clock.advance(AHEAD_SECONDS);
+        const cookie = browser.cookieHeader();
+        const responses = await Promise.all(
+          Array.from({ length: concurrency }, () => instance.session(cookie)),
+        );
+        browser.store(responses[0]!);
+        const results = await readResponses(responses);
+        for (const { status, session, token } of results) {
+          expect(status).toBe(200);
+          expect(session?.error).toBeUndefined();
+          expect(session?.user?.email).toBe(ADMIN.email);
+          expect(token?.refreshToken).toBe(results[0]?.token?.refreshToken);
+        }
+        seen.push(results[0]?.token?.accessToken ?? "", results[0]?.token?.refreshToken ?? "");
+      };
+      // The children's clocks run AHEAD_SECONDS ahead; each step moves the backend there and
+      // the children's offset along with it by restarting nothing: only the backend jumps.
+      await step(a, 5); // through Redis
+      expect(a.lines).toEqual([]);
+
+      await ownRedis.stop({ crash: true });
+      await step(b, 5); // Redis is gone: B coordinates in-process
+      await step(a, 5); // and so does A
+
+      expect(backend.stats.refreshSucceeded).toBe(3);
+      expect(backend.stats.reuseDetected).toBe(0);
+      for (const instance of [a, b]) {
+        const warnings = instance.lines.filter((line) => line.startsWith("redis-warn"));
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatch(
+          /^redis-warn RedisCoordinator: Redis GET (timed out after 500 ms|failed \(.*\)); coordinating refreshes in this process only$/,
+        );
+        for (const line of instance.lines) {
+          for (const token of seen) expect(line).not.toContain(token);
+        }
+      }
+    } finally {
+      await ownRedis.stop();
+    }
+  });
+});
