@@ -115,7 +115,10 @@ export function providerDefaultsFor(backend: Backend): BackendCredentialsOptions
 export class AuthClient {
   readonly cookies = new Map<string, string>();
 
-  constructor(readonly config: AuthConfig) {}
+  constructor(
+    readonly config: AuthConfig,
+    readonly basePath = "/auth",
+  ) {}
 
   /** Sends a request to `Auth()`, storing the response cookies. */
   async request(path: string, init: RequestInit = {}): Promise<Response> {
@@ -123,7 +126,7 @@ export class AuthClient {
     const cookie = this.cookieHeader();
     if (cookie) headers.set("cookie", cookie);
     const response = await Auth(
-      new Request(`${ORIGIN}/auth${path}`, { ...init, headers }),
+      new Request(`${ORIGIN}${this.basePath}${path}`, { ...init, headers }),
       this.config,
     );
     this.store(response);
@@ -185,7 +188,7 @@ export class AuthClient {
 
   /** An independent copy (another tab or a replayed old cookie). */
   clone(): AuthClient {
-    const copy = new AuthClient(this.config);
+    const copy = new AuthClient(this.config, this.basePath);
     for (const [name, value] of this.cookies) copy.cookies.set(name, value);
     return copy;
   }

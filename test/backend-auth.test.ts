@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { BackendAuthError, getBackendAuth } from "../src/index.js";
+import { ADMIN, type Harness, ORIGIN, setup } from "./helpers.js";
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+async function signedIn() {
+  harness = await setup({ accessTokenTtlSeconds: 600, tokenPlacement: "mixed" });
+  const browser = harness.client();
+  await browser.signIn(ADMIN);
+  const request = () => new Request(`${ORIGIN}/api/anything`, { headers: { cookie: browser.cookieHeader() } });
+  return { ...harness, browser, request };
+}
+
+describe("getBackendAuth (server-side helper)", () => {
+  it("returns the access token and the backend cookies for a backend call, which the backend accepts", async () => {
+    const { backend, config, request } = await signedIn();
+    const auth = await getBackendAuth(config, request());
+    expect(auth.accessToken).toMatch(/^ey/);
+    expect(auth.refreshed).toBe(false);
+    expect(auth.cookieHeader("/users/me")).toContain("backend_sid=");
+    // Path-scoped cookies only go where their Path allows.
+    expect(auth.cookieHeader("/users/me")).not.toContain("refresh_token=");
+    expect(auth.cookieHeader("/auth/refresh")).toContain("refresh_token=");
+    const response = await fetch(new URL("/users/me", backend.url), {
+      headers: auth.headers(new URL("/users/me", backend.url)),
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { email: string }).email).toBe(ADMIN.email);
+  });
+
+  it("refreshes a due token and says so", async () => {
+    const { backend, clock, config, request } = await signedIn();
+    clock.advance(590);
+    const auth = await getBackendAuth(config, request());
+    expect(auth.refreshed).toBe(true);
+    expect(backend.stats.refreshSucceeded).toBe(1);
+    expect(auth.token.backend?.accessToken).toBe(auth.accessToken);
+  });
+
+  it("with allowRefresh: false returns a due-but-valid token without rotating", async () => {
+    const { backend, clock, config, request } = await signedIn();
+    clock.advance(590);
+    const auth = await getBackendAuth(config, request(), { allowRefresh: false });
+    expect(auth.refreshed).toBe(false);
+    expect(backend.stats.refresh).toBe(0);
+    clock.advance(20); // now expired: it cannot hand out a dead token
+    await expect(getBackendAuth(config, request(), { allowRefresh: false })).rejects.toMatchObject({
+      code: "BACKEND_UNAVAILABLE",
+    });
+    expect(backend.stats.refresh).toBe(0);
+  });
+
+  it("throws NO_SESSION without a cookie and SESSION_ENDED after a rejection", async () => {
+    const { backend, clock, config, request } = await signedIn();
+    const anonymous = getBackendAuth(config, new Request(`${ORIGIN}/`));
+    await expect(anonymous).rejects.toBeInstanceOf(BackendAuthError);
+    await expect(anonymous).rejects.toMatchObject({ code: "NO_SESSION" });
+    backend.revokeAll();
+    clock.advance(590);
+    await expect(getBackendAuth(config, request())).rejects.toMatchObject({ code: "SESSION_ENDED" });
+  });
+});
