@@ -8,7 +8,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
-import { Auth, type AuthConfig } from "@auth/core";
+import type { AuthConfig } from "@auth/core";
 import Credentials from "@auth/core/providers/credentials";
 import { type Backend, startBackend } from "../example-app/backend/server.mjs";
 import { hasBinary } from "../scripts/system-packages.mjs";

@@ -29,7 +29,7 @@ export function ensureSystemPackages(requirements) {
       stdio: "inherit",
       env,
     });
-  if (!install || install.status !== 0 || missing.some(({ binary }) => !hasBinary(binary))) {
+  if (install?.status !== 0 || missing.some(({ binary }) => !hasBinary(binary))) {
     console.error(`could not install ${packages.join(" ")} with apt-get; install them and retry`);
     process.exit(1);
   }

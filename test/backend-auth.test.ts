@@ -12,7 +12,8 @@ async function signedIn() {
   harness = await setup({ accessTokenTtlSeconds: 600, tokenPlacement: "mixed" });
   const browser = harness.client();
   await browser.signIn(ADMIN);
-  const request = () => new Request(`${ORIGIN}/api/anything`, { headers: { cookie: browser.cookieHeader() } });
+  const request = () =>
+    new Request(`${ORIGIN}/api/anything`, { headers: { cookie: browser.cookieHeader() } });
   return { ...harness, browser, request };
 }
 
@@ -62,6 +63,8 @@ describe("getBackendAuth (server-side helper)", () => {
     await expect(anonymous).rejects.toMatchObject({ code: "NO_SESSION" });
     backend.revokeAll();
     clock.advance(590);
-    await expect(getBackendAuth(config, request())).rejects.toMatchObject({ code: "SESSION_ENDED" });
+    await expect(getBackendAuth(config, request())).rejects.toMatchObject({
+      code: "SESSION_ENDED",
+    });
   });
 });

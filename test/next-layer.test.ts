@@ -160,7 +160,12 @@ describe("refresh route", () => {
     expect(backend.stats.refresh).toBe(0);
   });
 
-  for (const evil of ["https://evil.example/x", "//evil.example", "/\\evil.example", "javascript:alert(1)"]) {
+  for (const evil of [
+    "https://evil.example/x",
+    "//evil.example",
+    "/\\evil.example",
+    "javascript:alert(1)",
+  ]) {
     it(`keeps the redirect on our origin for callbackUrl=${evil}`, async () => {
       const { next, browser } = await app();
       const response = await next.refreshRoute.GET(

@@ -18,7 +18,10 @@ describe("npm pack", () => {
       cwd: root,
       encoding: "utf8",
     });
-    const [info] = JSON.parse(packed) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const [info] = JSON.parse(packed) as Array<{
+      filename: string;
+      files: Array<{ path: string }>;
+    }>;
     const files = info?.files.map((file) => file.path) ?? [];
     expect(files).toContain("dist/index.js");
     expect(files).toContain("dist/index.d.ts");
@@ -42,7 +45,14 @@ describe("npm pack", () => {
     );
     execFileSync(
       "npm",
-      ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", "--legacy-peer-deps"],
+      [
+        "install",
+        "--prefer-offline",
+        "--no-audit",
+        "--no-fund",
+        "--ignore-scripts",
+        "--legacy-peer-deps",
+      ],
       { cwd: project, stdio: "pipe" },
     );
     expect(readdirSync(join(project, "node_modules"))).toContain("authjs-backend-credentials");

@@ -3,12 +3,13 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  BackendCredentials,
   type CoordinatedRefresh,
   type RedisCommands,
   RedisCoordinator,
   type RefreshOutcome,
 } from "../src/index.js";
-import type { InstanceMessage } from "./fixtures/instance.js";
+import type { InstanceMessage, ParentMessage } from "./fixtures/instance.js";
 import {
   ADMIN,
   type Harness,
@@ -251,6 +252,10 @@ describe("RedisCoordinator on a real redis-server", () => {
     expect(() => new RedisCoordinator({ client: {} as never, secret: SECRET })).toThrow(
       /option client/,
     );
+    const nodeRedisLike = { isOpen: true, sendCommand() {}, set() {}, get() {}, del() {} };
+    expect(() => new RedisCoordinator({ client: nodeRedisLike as never, secret: SECRET })).toThrow(
+      /node-redis client; pass it through option commands/,
+    );
     expect(() => new RedisCoordinator({ client, secret: [] })).toThrow(TypeError);
     expect(() => new RedisCoordinator({ client, secret: "" })).toThrow(/option secret/);
     expect(new RedisCoordinator({ client, secret: SECRET }).lockTtlMs).toBe(15_000);
@@ -262,8 +267,8 @@ describe("RedisCoordinator on a real redis-server", () => {
 // ---------------------------------------------------------------------------
 
 const INSTANCE = fileURLToPath(new URL("./fixtures/instance.ts", import.meta.url));
-/** The children's clock runs this far ahead: the backend's clock joins them via `clock.advance`. */
-const AHEAD_SECONDS = 700;
+/** Past the access token's lifetime (600 s): the next session read must refresh. */
+const EXPIRY_JUMP_SECONDS = 700;
 
 interface Instance {
   /** Every log line of the instance (provider, coordinator and Auth.js). */
@@ -272,6 +277,8 @@ interface Instance {
   session(cookie: string): Promise<Response>;
   /** Resolves at the next IPC message of this type. */
   next(type: InstanceMessage["type"]): Promise<void>;
+  /** Moves the instance's clock forward; resolves once it has. */
+  advance(seconds: number): Promise<void>;
   /** SIGKILL, resolved once the process has exited. */
   kill(): Promise<void>;
 }
@@ -319,8 +326,12 @@ async function spawnInstance(env: Record<string, string>): Promise<Instance> {
   return {
     lines,
     next,
-    session: (cookie) =>
-      fetch(`http://127.0.0.1:${port}/auth/session`, { headers: { cookie } }),
+    advance(seconds) {
+      const advanced = next("advanced");
+      child.send({ type: "advance", seconds } satisfies ParentMessage);
+      return advanced;
+    },
+    session: (cookie) => fetch(`http://127.0.0.1:${port}/auth/session`, { headers: { cookie } }),
     async kill() {
       child.kill("SIGKILL");
       await exited;
@@ -337,9 +348,14 @@ async function signedIn(redisPort: number, prefix: string) {
     BACKEND_URL: harness.backend.url,
     REDIS_PORT: String(redisPort),
     REDIS_PREFIX: prefix,
-    CLOCK_OFFSET_MS: String(AHEAD_SECONDS * 1000),
   };
-  return { ...harness, browser, env, before: (await browser.token())?.backend };
+  const { clock } = harness;
+  /** Moves the clock shared by the backend, this process and the instances. */
+  const advance = async (seconds: number, instances: Instance[]) => {
+    await Promise.all(instances.map((instance) => instance.advance(seconds)));
+    clock.advance(seconds);
+  };
+  return { ...harness, browser, env, advance, before: (await browser.token())?.backend };
 }
 
 /** Decrypted session token of each response, and its session JSON. */
@@ -353,18 +369,63 @@ async function readResponses(responses: Response[]) {
   );
 }
 
+describe("through Auth() in this process", () => {
+  it("what Redis holds is neither readable outcomes nor tokens, in values or keys", async () => {
+    const prefix = freshPrefix();
+    const coordination = new RedisCoordinator({ client: connect(), secret: SECRET, prefix });
+    harness = await setup({ tokenPlacement: "body", accessTokenTtlSeconds: 600 }, { coordination });
+    const { backend, clock } = harness;
+    const browser = harness.client();
+    await browser.signIn(ADMIN);
+    const before = (await browser.token())?.backend;
+    clock.advance(EXPIRY_JUMP_SECONDS);
+    expect((await browser.session())?.error).toBeUndefined();
+    expect(backend.stats.refreshSucceeded).toBe(1);
+    const after = (await browser.token())?.backend;
+
+    const keys = await raw.keys(`${prefix}*`);
+    expect(keys).toHaveLength(1); // the shared outcome; the lock is gone
+    const [key = ""] = keys;
+    expect(key).toMatch(new RegExp(`^${prefix}result:[\\w-]{43}$`));
+    const value = (await raw.get(key)) ?? "";
+    expect(value).toMatch(/^v1\.[\w-]{16}\.[\w-]+$/);
+    const secrets = [
+      before?.accessToken,
+      before?.refreshToken,
+      after?.accessToken,
+      after?.refreshToken,
+    ];
+    for (const secret of secrets) {
+      expect(secret).toBeTruthy();
+      expect(value).not.toContain(secret);
+      expect(key).not.toContain(secret);
+    }
+    for (const field of ["accessToken", "refreshToken", "rotated", "kind"]) {
+      expect(value).not.toContain(field);
+    }
+    // It is the real outcome: another coordinator with the secret reads the new tokens from it.
+    const reader = new RedisCoordinator({ client: connect(), secret: SECRET, prefix });
+    const shared = await reader.peek(key.slice(`${prefix}result:`.length));
+    expect(shared).toMatchObject({
+      kind: "rotated",
+      accessToken: after?.accessToken,
+      refreshToken: after?.refreshToken,
+    });
+  });
+});
+
 describe("across app instances (child processes) sharing one Redis", () => {
   it("4 instances x 25 concurrent session reads with an expired access token: 1 backend refresh, all 100 get its tokens", async () => {
     const prefix = freshPrefix();
-    const { backend, browser, clock, env, before } = await signedIn(redis.port, prefix);
+    const { backend, browser, advance, env, before } = await signedIn(redis.port, prefix);
     const instances = await Promise.all(Array.from({ length: 4 }, () => spawnInstance(env)));
-    clock.advance(AHEAD_SECONDS); // the access token (600 s) has expired, on every clock
+    await advance(EXPIRY_JUMP_SECONDS, instances);
     const cookie = browser.cookieHeader();
+    // A backend that takes its time, so that every instance arrives while the refresh runs.
+    backend.injectFault("refresh", { delayMs: 250 });
 
     const responses = await Promise.all(
-      instances.flatMap((instance) =>
-        Array.from({ length: 25 }, () => instance.session(cookie)),
-      ),
+      instances.flatMap((instance) => Array.from({ length: 25 }, () => instance.session(cookie))),
     );
 
     expect(backend.stats.refresh).toBe(1);
@@ -389,17 +450,18 @@ describe("across app instances (child processes) sharing one Redis", () => {
 
   it("the lock holder dies mid-refresh: another instance refreshes once the lock TTL has passed; nobody is signed out", async () => {
     const prefix = freshPrefix();
-    const { backend, browser, clock, env, before } = await signedIn(redis.port, prefix);
+    const { backend, browser, advance, env, before } = await signedIn(redis.port, prefix);
     const limits = { LOCK_TTL_MS: "1500", REFRESH_TIMEOUT_MS: "1000" };
     const [holder, survivor] = await Promise.all([
       spawnInstance({ ...env, ...limits, HANG_REFRESH: "1" }),
       spawnInstance({ ...env, ...limits }),
     ]);
-    clock.advance(AHEAD_SECONDS);
+    if (!holder || !survivor) throw new Error("instances did not start");
+    await advance(EXPIRY_JUMP_SECONDS, [holder, survivor]);
     const cookie = browser.cookieHeader();
 
-    const hanging = holder?.next("refresh-hanging");
-    const lost = holder?.session(cookie).then(
+    const hanging = holder.next("refresh-hanging");
+    const lost = holder.session(cookie).then(
       () => "answered",
       () => "connection lost",
     );
@@ -407,13 +469,13 @@ describe("across app instances (child processes) sharing one Redis", () => {
     const [lockKey, ...otherLocks] = await raw.keys(`${prefix}lock:*`);
     expect(lockKey).toBeDefined();
     expect(otherLocks).toEqual([]);
-    await holder?.kill();
+    await holder.kill();
     expect(await lost).toBe("connection lost");
 
     const remainingMs = await raw.pttl(lockKey ?? "");
     expect(remainingMs).toBeGreaterThan(0);
     const started = Date.now();
-    const [result] = await readResponses([await survivor!.session(cookie)]);
+    const [result] = await readResponses([await survivor.session(cookie)]);
     const elapsed = Date.now() - started;
 
     // It waited for the lock to expire (never refreshed beside a live lock), then took over.
@@ -433,12 +495,13 @@ describe("across app instances (child processes) sharing one Redis", () => {
     const prefix = freshPrefix();
     const ownRedis = await startRedisServer();
     try {
-      const { backend, browser, clock, env } = await signedIn(ownRedis.port, prefix);
+      const { backend, browser, advance, env } = await signedIn(ownRedis.port, prefix);
       const [a, b] = await Promise.all([spawnInstance(env), spawnInstance(env)]);
       if (!a || !b) throw new Error("instances did not start");
       const seen: string[] = [];
+      /** Expires the access token, then reads the session `concurrency` times through `instance`. */
       const step = async (instance: Instance, concurrency: number) => {
-        clock.advance(AHEAD_SECONDS);
+        await advance(EXPIRY_JUMP_SECONDS, [a, b]);
         const cookie = browser.cookieHeader();
         const responses = await Promise.all(
           Array.from({ length: concurrency }, () => instance.session(cookie)),
@@ -453,8 +516,6 @@ describe("across app instances (child processes) sharing one Redis", () => {
         }
         seen.push(results[0]?.token?.accessToken ?? "", results[0]?.token?.refreshToken ?? "");
       };
-      // The children's clocks run AHEAD_SECONDS ahead; each step moves the backend there and
-      // the children's offset along with it by restarting nothing: only the backend jumps.
       await step(a, 5); // through Redis
       expect(a.lines).toEqual([]);
 
@@ -477,5 +538,19 @@ describe("across app instances (child processes) sharing one Redis", () => {
     } finally {
       await ownRedis.stop();
     }
+  });
+});
+
+describe("configuration", () => {
+  it("refuses a lock TTL that does not exceed the provider's refresh timeout", async () => {
+    const client = new Redis({ lazyConnect: true });
+    const coordination = new RedisCoordinator({ client, secret: SECRET, lockTtlMs: 5_000 });
+    expect(() =>
+      BackendCredentials({ baseUrl: "http://127.0.0.1:1", coordination, timeoutMs: 5_000 }),
+    ).toThrow(/coordination\.lockTtlMs \(5000 ms\) must exceed option timeoutMs \(5000 ms\)/);
+    expect(() =>
+      BackendCredentials({ baseUrl: "http://127.0.0.1:1", coordination, timeoutMs: 4_000 }),
+    ).not.toThrow();
+    client.disconnect();
   });
 });

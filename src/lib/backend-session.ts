@@ -271,10 +271,13 @@ export async function refreshIfNeeded(
   if (!allowRefresh) return state;
   let outcome: RefreshOutcome;
   try {
-    outcome = await runtime.coordinator.run(await refreshKey(runtime, credential), () =>
-      refreshAtBackend(runtime, state, credential),
-    );
-    outcome = await newestRotation(runtime, state, outcome);
+    let refreshedHere = false;
+    outcome = await runtime.coordinator.run(await refreshKey(runtime, credential), () => {
+      refreshedHere = true;
+      return refreshAtBackend(runtime, state, credential);
+    });
+    // A rotation this call just made is the newest; shared ones may have been rotated again.
+    if (!refreshedHere) outcome = await newestRotation(runtime, state, outcome);
   } catch (error) {
     // A coordinator that fails must not log anyone out: report and keep the session as it is.
     runtime.options.logger.error("refresh coordination failed", error);

@@ -18,6 +18,14 @@ const runtimes = new WeakMap<object, Runtime>();
 
 /** @internal */
 export function createRuntime(provider: object, options: ResolvedOptions): Runtime {
+  // A lock that expires before the refresh it guards has timed out lets a second instance
+  // refresh with the same token: a reuse the backend may punish by revoking the session.
+  const lockTtlMs = (options.coordination as { lockTtlMs?: unknown } | undefined)?.lockTtlMs;
+  if (typeof lockTtlMs === "number" && lockTtlMs <= options.timeoutMs) {
+    throw new TypeError(
+      `BackendCredentials: option coordination.lockTtlMs (${lockTtlMs} ms) must exceed option timeoutMs (${options.timeoutMs} ms)`,
+    );
+  }
   const runtime: Runtime = {
     options,
     coordinator: options.coordination ?? defaultCoordinator,

@@ -1,0 +1,388 @@
+import {
+  type CoordinatedRefresh,
+  MemoryCoordinator,
+  type RefreshCoordinator,
+  type RefreshOutcome,
+} from "./coordination.js";
+import { RedisFailure, type RedisStore, redisStore } from "./lib/redis-store.js";
+import { type SealedBox, sealedBox } from "./lib/sealed-box.js";
+import type { BackendLogger } from "./options.js";
+
+/**
+ * The subset of an [ioredis](https://github.com/redis/ioredis) client (`Redis` or `Cluster`) that
+ * {@link RedisCoordinator} uses: the positional calling convention `SET key value PX ms NX`.
+ * Pass such a client as `client`; for clients with an options object use `commands`.
+ */
+export interface RedisClient {
+  /** `SET key value PX milliseconds`. */
+  set(key: string, value: string, px: "PX", milliseconds: number): Promise<unknown>;
+  /** `SET key value PX milliseconds NX`; resolves `"OK"` when written, `null` when the key existed. */
+  set(key: string, value: string, px: "PX", milliseconds: number, nx: "NX"): Promise<unknown>;
+  get(key: string): Promise<string | null>;
+  del(key: string): Promise<unknown>;
+  /** `EVAL script numKeys ...keys ...args`; used to release the lock atomically when present. */
+  eval?(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+}
+
+/**
+ * A thin adapter for Redis clients whose `SET` takes an options object. The shape is
+ * [Upstash](https://github.com/upstash/redis-js)'s, so an Upstash `Redis` instance can be passed
+ * as it is; node-redis v4/v5 needs a few lines:
+ *
+ * @example
+ * ```ts
+ * // node-redis (`createClient()`, connected)
+ * new RedisCoordinator({
+ *   commands: {
+ *     set: (key, value, { px, nx }) => client.set(key, value, nx ? { PX: px, NX: true } : { PX: px }),
+ *     get: (key) => client.get(key),
+ *     del: (key) => client.del(key),
+ *     eval: (script, keys, args) => client.eval(script, { keys, arguments: args }),
+ *   },
+ * })
+ * ```
+ */
+export interface RedisCommands {
+  /**
+   * `SET key value PX px`, plus `NX` when `nx` is set. Resolves `"OK"` (or `true`) when the
+   * value was written and `null` when `NX` kept an existing value.
+   */
+  set(key: string, value: string, options: { px: number; nx?: true }): Promise<unknown>;
+  /** `GET key`: the string value or `null`. */
+  get(key: string): Promise<string | null>;
+  /** `DEL key`. */
+  del(key: string): Promise<unknown>;
+  /** Optional `EVAL script keys args`; releases the lock atomically when present. */
+  eval?(script: string, keys: string[], args: string[]): Promise<unknown>;
+}
+
+/** Options of {@link RedisCoordinator}. Give exactly one of `client` and `commands`. */
+export interface RedisCoordinatorOptions {
+  /** An ioredis `Redis` or `Cluster` instance (or any client with its calling convention). */
+  client?: RedisClient;
+  /** An adapter for other clients (node-redis, Upstash); see {@link RedisCommands}. */
+  commands?: RedisCommands;
+  /**
+   * Secret(s) from which the key encrypting shared outcomes is derived (HKDF-SHA-256), normally
+   * your Auth.js secret. With several, the first encrypts and all decrypt, as in Auth.js secret
+   * rotation; every instance sharing the Redis must list the secret the others encrypt with.
+   * @default the secrets Auth.js reads from the environment: `AUTH_SECRET_3`, `AUTH_SECRET_2`,
+   * `AUTH_SECRET_1`, then `AUTH_SECRET` (or `NEXTAUTH_SECRET`)
+   */
+  secret?: string | string[];
+  /** Prefix of every key (`<prefix>lock:<hash>`, `<prefix>result:<hash>`). @default "authjs-bc:" */
+  prefix?: string;
+  /**
+   * How long the refresh lock is held at most, in milliseconds. It must exceed the provider's
+   * `timeoutMs` (default 10 000 ms): a shorter lock can expire during a slow refresh and let a
+   * second instance present the same refresh token, which a strict backend treats as reuse. A
+   * crashed lock holder blocks the others for at most this long; they wait, then take over.
+   * @default 15000 (the provider's default `timeoutMs` plus 5 s)
+   */
+  lockTtlMs?: number;
+  /** How often an instance waiting for another's refresh looks for its result, in milliseconds. @default 25 */
+  pollIntervalMs?: number;
+  /**
+   * Timeout of each Redis command, in milliseconds. A command that fails or times out makes that
+   * refresh fall back to in-process coordination (with a warning).
+   * @default 500
+   */
+  commandTimeoutMs?: number;
+  /**
+   * Where warnings go (Redis unreachable, undecryptable entries, waits given up). Rate-limited to
+   * one per kind per 30 s; they never contain tokens, keys or values.
+   * @default console with a `[authjs-backend-credentials]` prefix
+   */
+  logger?: Pick<BackendLogger, "warn">;
+}
+
+/** Most warnings of one kind per this many milliseconds. */
+const WARN_INTERVAL_MS = 30_000;
+/** How long a waiter waits beyond the lock TTL before giving up, in milliseconds. */
+const WAIT_MARGIN_MS = 500;
+const UNAVAILABLE: CoordinatedRefresh = { outcome: { kind: "unavailable" }, shareForMs: 0 };
+
+/**
+ * Refresh coordination across processes and instances through Redis: one refresh per refresh
+ * token across the whole deployment, and its outcome shared with every instance for the
+ * `gracePeriodSeconds` the provider asks for. Pass it as `coordination` to every
+ * `BackendCredentials` provider that serves the same users.
+ *
+ * How a refresh for one refresh-token hash runs:
+ * 1. In-process single flight: concurrent requests of one process share one Redis round.
+ * 2. A shared outcome under `<prefix>result:<hash>` is returned if present.
+ * 3. Otherwise `SET <prefix>lock:<hash> NX PX lockTtlMs`: the winner refreshes, stores the
+ *    encrypted outcome, then releases the lock. The others poll for the outcome, take the lock
+ *    over if it disappears without one (its holder crashed), and give up with a transient
+ *    `unavailable` outcome (the user stays signed in) after `lockTtlMs` plus a margin. Nobody
+ *    refreshes while another instance holds a live lock.
+ *
+ * Outcomes hold tokens, so they are encrypted (AES-256-GCM, key derived from `secret`, the Redis
+ * key bound as additional data); keys hold only the hash the core computes, never a token. An
+ * entry that does not decrypt is treated as absent.
+ *
+ * If Redis fails or is slower than `commandTimeoutMs`, that refresh is coordinated in-process
+ * only and a warning is logged: no request fails and nobody is signed out because of Redis.
+ *
+ * Invalid options throw a `TypeError` naming the option.
+ *
+ * @example
+ * ```ts
+ * import Redis from "ioredis"
+ * const coordination = new RedisCoordinator({ client: new Redis(process.env.REDIS_URL!) })
+ * BackendCredentials({ baseUrl: process.env.BACKEND_URL!, coordination })
+ * ```
+ */
+export class RedisCoordinator implements RefreshCoordinator {
+  /** The lock TTL in effect, in milliseconds (see {@link RedisCoordinatorOptions.lockTtlMs}). */
+  readonly lockTtlMs: number;
+  readonly #local = new MemoryCoordinator();
+  readonly #store: RedisStore;
+  readonly #box: SealedBox;
+  readonly #prefix: string;
+  readonly #pollIntervalMs: number;
+  readonly #logger: Pick<BackendLogger, "warn">;
+  readonly #warned = new Map<string, { at: number; suppressed: number }>();
+
+  constructor(options: RedisCoordinatorOptions) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError("RedisCoordinator: options must be an object");
+    }
+    const { client, commands } = options;
+    if ((client === undefined) === (commands === undefined)) {
+      throw new TypeError("RedisCoordinator: give exactly one of the options client and commands");
+    }
+    if (client !== undefined && !hasMethods(client, "set", "get", "del")) {
+      throw new TypeError("RedisCoordinator: option client must have set, get and del (ioredis)");
+    }
+    if (client !== undefined && "isOpen" in client && hasMethods(client, "sendCommand")) {
+      // node-redis would read `SET key value PX ms NX` as a plain SET: no TTL, no NX.
+      throw new TypeError(
+        "RedisCoordinator: option client looks like a node-redis client; pass it through option commands (see RedisCommands)",
+      );
+    }
+    if (commands !== undefined && !hasMethods(commands, "set", "get", "del")) {
+      throw new TypeError("RedisCoordinator: option commands must have set, get and del");
+    }
+    this.lockTtlMs = positiveMs("lockTtlMs", options.lockTtlMs, 15_000);
+    this.#pollIntervalMs = positiveMs("pollIntervalMs", options.pollIntervalMs, 25);
+    const commandTimeoutMs = positiveMs("commandTimeoutMs", options.commandTimeoutMs, 500);
+    this.#store = redisStore(client ? { client } : { commands: commands! }, commandTimeoutMs);
+    this.#box = sealedBox(resolveSecrets(options.secret));
+    const prefix = options.prefix ?? "authjs-bc:";
+    if (typeof prefix !== "string") {
+      throw new TypeError("RedisCoordinator: option prefix must be a string");
+    }
+    this.#prefix = prefix;
+    const logger = options.logger ?? consoleLogger;
+    if (typeof logger?.warn !== "function") {
+      throw new TypeError("RedisCoordinator: option logger must have a warn(message) method");
+    }
+    this.#logger = logger;
+  }
+
+  run(key: string, refresh: () => Promise<CoordinatedRefresh>): Promise<RefreshOutcome> {
+    return this.#local.run(key, () => this.#coordinate(key, refresh));
+  }
+
+  async peek(key: string): Promise<RefreshOutcome | undefined> {
+    const local = await this.#local.peek(key);
+    if (local) return local;
+    try {
+      return (await this.#read(key))?.outcome;
+    } catch (error) {
+      if (!(error instanceof RedisFailure)) throw error;
+      this.#warn("redis", `${error.message}; shared outcomes are not visible to this instance`);
+      return undefined;
+    }
+  }
+
+  async #coordinate(
+    key: string,
+    refresh: () => Promise<CoordinatedRefresh>,
+  ): Promise<CoordinatedRefresh> {
+    const lockKey = `${this.#prefix}lock:${key}`;
+    const deadline = Date.now() + this.lockTtlMs + WAIT_MARGIN_MS;
+    let sawForeignLock = false;
+    try {
+      for (;;) {
+        const shared = await this.#read(key);
+        if (shared) return shared;
+        const owner = crypto.randomUUID();
+        if (await this.#store.setIfAbsent(lockKey, owner, this.lockTtlMs)) {
+          return await this.#refreshHoldingLock(key, lockKey, owner, refresh);
+        }
+        sawForeignLock = true;
+        if (Date.now() + this.#pollIntervalMs > deadline) {
+          this.#warn(
+            "wait",
+            `gave up waiting ${this.lockTtlMs + WAIT_MARGIN_MS} ms for another instance's refresh (is lockTtlMs shorter than the refresh timeout?)`,
+          );
+          return UNAVAILABLE;
+        }
+        await new Promise((resolve) => setTimeout(resolve, this.#pollIntervalMs));
+      }
+    } catch (error) {
+      if (!(error instanceof RedisFailure)) throw error;
+      this.#warn("redis", `${error.message}; coordinating refreshes in this process only`);
+      // Another instance may hold a live lock: refreshing now could present a token it is
+      // rotating. Report a transient failure instead; the next request tries again.
+      if (sawForeignLock) return UNAVAILABLE;
+      const result = await refresh();
+      // Redis may only be slow, and a timed-out SET NX may have taken the lock after all: publish
+      // the outcome in the background so that instances waiting on it do not refresh again.
+      if (result.shareForMs > 0) this.#write(key, result).catch(() => {});
+      return result;
+    }
+  }
+
+  async #refreshHoldingLock(
+    key: string,
+    lockKey: string,
+    owner: string,
+    refresh: () => Promise<CoordinatedRefresh>,
+  ): Promise<CoordinatedRefresh> {
+    // The previous holder may have stored its outcome and released the lock between our GET and
+    // our SET NX: look again, or we would present the refresh token it just rotated.
+    let shared: CoordinatedRefresh | undefined;
+    try {
+      shared = await this.#read(key);
+    } catch (error) {
+      if (!(error instanceof RedisFailure)) throw error;
+      this.#warn("redis", `${error.message}; refreshing without checking for a shared outcome`);
+    }
+    if (shared) {
+      await this.#release(lockKey, owner);
+      return shared;
+    }
+    let result: CoordinatedRefresh;
+    try {
+      result = await refresh();
+    } catch (error) {
+      await this.#release(lockKey, owner);
+      throw error;
+    }
+    if (result.shareForMs > 0) {
+      try {
+        await this.#write(key, result);
+      } catch (error) {
+        if (!(error instanceof RedisFailure)) throw error;
+        // Keep the lock until it expires: releasing it without an outcome would let another
+        // instance present the refresh token we have just rotated.
+        this.#warn("redis", `${error.message}; the outcome is shared in this process only`);
+        return result;
+      }
+    }
+    await this.#release(lockKey, owner);
+    return result;
+  }
+
+  async #read(key: string): Promise<CoordinatedRefresh | undefined> {
+    const resultKey = `${this.#prefix}result:${key}`;
+    const sealed = await this.#store.get(resultKey);
+    if (sealed === null) return undefined;
+    const entry = parseEntry(await this.#box.open(sealed, resultKey));
+    if (!entry) {
+      this.#warn("decrypt", "ignored a shared outcome that does not decrypt with the secret");
+      return undefined;
+    }
+    return { outcome: entry.outcome, shareForMs: Math.max(0, entry.until - Date.now()) };
+  }
+
+  async #write(key: string, { outcome, shareForMs }: CoordinatedRefresh): Promise<void> {
+    const resultKey = `${this.#prefix}result:${key}`;
+    const ttlMs = Math.ceil(shareForMs);
+    const sealed = await this.#box.seal(
+      JSON.stringify({ outcome, until: Date.now() + ttlMs } satisfies Entry),
+      resultKey,
+    );
+    await this.#store.set(resultKey, sealed, ttlMs);
+  }
+
+  async #release(lockKey: string, owner: string): Promise<void> {
+    try {
+      await this.#store.deleteIfEquals(lockKey, owner);
+    } catch (error) {
+      if (!(error instanceof RedisFailure)) throw error;
+      this.#warn("redis", `${error.message}; the refresh lock expires on its own`);
+    }
+  }
+
+  /** Logs at most one warning per kind per {@link WARN_INTERVAL_MS}, counting the others. */
+  #warn(kind: string, message: string): void {
+    const now = Date.now();
+    const last = this.#warned.get(kind);
+    if (last && now - last.at < WARN_INTERVAL_MS) {
+      last.suppressed++;
+      return;
+    }
+    const suppressed = last?.suppressed ? ` (${last.suppressed} similar warnings suppressed)` : "";
+    this.#warned.set(kind, { at: now, suppressed: 0 });
+    this.#logger.warn(`RedisCoordinator: ${message}${suppressed}`);
+  }
+}
+
+/** What is stored (encrypted) under `<prefix>result:<hash>`. */
+interface Entry {
+  outcome: RefreshOutcome;
+  /** End of the sharing window, milliseconds since the epoch. */
+  until: number;
+}
+
+function parseEntry(plaintext: string | undefined): Entry | undefined {
+  if (plaintext === undefined) return undefined;
+  try {
+    const entry = JSON.parse(plaintext) as Partial<Entry> | null;
+    const kind = entry?.outcome?.kind;
+    if (typeof entry?.until !== "number") return undefined;
+    if (kind !== "rotated" && kind !== "rejected" && kind !== "unavailable") return undefined;
+    return entry as Entry;
+  } catch {
+    return undefined;
+  }
+}
+
+function resolveSecrets(option: string | string[] | undefined): string[] {
+  const secrets = option === undefined ? secretsFromEnv() : [option].flat();
+  if (secrets.length === 0 || secrets.some((secret) => typeof secret !== "string" || !secret)) {
+    throw new TypeError(
+      option === undefined
+        ? "RedisCoordinator: option secret is required (or set AUTH_SECRET)"
+        : "RedisCoordinator: option secret must be a non-empty string or array of them",
+    );
+  }
+  return secrets;
+}
+
+/** The secrets Auth.js reads from the environment, in its order (`setEnvDefaults`). */
+function secretsFromEnv(): string[] {
+  const env: Partial<Record<string, string>> = globalThis.process?.env ?? {};
+  const secrets: string[] = [];
+  const main = env.AUTH_SECRET ?? env.NEXTAUTH_SECRET;
+  if (main) secrets.push(main);
+  for (const i of [1, 2, 3]) {
+    const secret = env[`AUTH_SECRET_${i}`];
+    if (secret) secrets.unshift(secret);
+  }
+  return secrets;
+}
+
+function positiveMs(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`RedisCoordinator: option ${name} must be a finite number > 0`);
+  }
+  return Math.ceil(value);
+}
+
+function hasMethods(value: unknown, ...names: string[]): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    names.every((name) => typeof (value as Record<string, unknown>)[name] === "function")
+  );
+}
+
+const consoleLogger: Pick<BackendLogger, "warn"> = {
+  warn: (message) => console.warn(`[authjs-backend-credentials] ${message}`),
+};
