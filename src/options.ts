@@ -195,7 +195,8 @@ const defaultCredentials: Record<string, CredentialInput> = {
   password: { label: "Password", type: "password" },
 };
 
-const consoleLogger: BackendLogger = {
+/** @internal The default logger: console, prefixed; messages never carry tokens. */
+export const consoleLogger: BackendLogger = {
   warn: (message) => console.warn(`[authjs-backend-credentials] ${message}`),
   error: (message, error) =>
     console.error(

@@ -6,7 +6,7 @@ import {
 } from "./coordination.js";
 import { RedisFailure, type RedisStore, redisStore } from "./lib/redis-store.js";
 import { type SealedBox, sealedBox } from "./lib/sealed-box.js";
-import type { BackendLogger } from "./options.js";
+import { type BackendLogger, consoleLogger } from "./options.js";
 
 /**
  * The subset of an [ioredis](https://github.com/redis/ioredis) client (`Redis` or `Cluster`) that
@@ -382,7 +382,3 @@ function hasMethods(value: unknown, ...names: string[]): boolean {
     names.every((name) => typeof (value as Record<string, unknown>)[name] === "function")
   );
 }
-
-const consoleLogger: Pick<BackendLogger, "warn"> = {
-  warn: (message) => console.warn(`[authjs-backend-credentials] ${message}`),
-};

@@ -1,3 +1,5 @@
+import { toBase64Url } from "./base64url.js";
+
 const encoder = new TextEncoder();
 
 /**
@@ -5,8 +7,5 @@ const encoder = new TextEncoder();
  * the token. WebCrypto, so it runs on Node and edge runtimes alike.
  */
 export async function sha256(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-  let binary = "";
-  for (const byte of digest) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text))));
 }
