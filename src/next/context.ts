@@ -20,6 +20,11 @@ export interface NextBackendOptions {
    * Copy backend cookies to the browser (`HttpOnly`, `Secure` on https, `SameSite` at least `Lax`,
    * no `Domain`) so the browser can call a same-site backend directly: `true` for all, or a list of
    * names. The refresh-token cookie is never copied (the browser could rotate it behind our back).
+   * Copies follow the session where this layer writes it (proxy, refresh route): a cookie the
+   * backend deletes, or every copy when the session ends, is deleted in the browser too. The
+   * expired route deletes the copies it can name: list the names (rather than `true`) so it can
+   * also delete copies of a session that ended elsewhere (e.g. through `useSession().update()`).
+   * next-auth's `signOut()` deletes only Auth.js cookies: delete the copies in your sign-out action.
    * @default false
    */
   mirrorBackendCookies?: boolean | readonly string[];

@@ -4,7 +4,7 @@ import type { SignInErrorCode } from "../errors.js";
 import { runtimeFor } from "../lib/runtime.js";
 import { safeCallbackPath } from "../redirects.js";
 import { type NextContext, readSessionToken, stateOf } from "./context.js";
-import { mirroredCookies } from "./mirror.js";
+import { mirroredCookies, valueForNextCookies } from "./mirror.js";
 import { currentRequest } from "./request-info.js";
 
 /** next-auth's `signIn` as returned by `NextAuth(...)`. */
@@ -63,7 +63,14 @@ async function signInWithBackend(
     const runtime = state && runtimeFor(config.providers, state.provider);
     if (state && runtime) {
       for (const cookie of mirroredCookies(context, runtime, state, request.url)) {
-        jar.set(cookie.name, cookie.value, cookie.options);
+        const value = valueForNextCookies(cookie.value);
+        if (value === undefined) {
+          runtime.options.logger.warn(
+            `mirrorBackendCookies: backend cookie "${cookie.name}" cannot be copied byte-exact through cookies(); it is copied at the next refresh in the proxy or refresh route`,
+          );
+          continue;
+        }
+        jar.set(cookie.name, value, cookie.options);
       }
     }
   }

@@ -1,4 +1,5 @@
 import { stringifySetCookie } from "cookie";
+import { isEnded } from "../lib/backend-session.js";
 import type { Runtime } from "../lib/runtime.js";
 import type { BackendTokenState } from "../types.js";
 import type { NextContext } from "./context.js";
@@ -50,14 +51,26 @@ export function mirroredCookies(
     });
 }
 
-/** @internal {@link mirroredCookies} as `Set-Cookie` header values. */
-export function mirroredSetCookies(
+/**
+ * @internal `Set-Cookie` header values that bring the browser's copies from session `before` to
+ * session `after`: the mirrored cookies of `after`, and a deletion for every copy made from
+ * `before` that `after` no longer has (the backend deleted it with `Max-Age=0`, or the session
+ * ended and keeps no backend cookies).
+ */
+export function mirrorUpdates(
   context: NextContext,
   runtime: Runtime,
-  state: BackendTokenState,
+  before: BackendTokenState,
+  after: BackendTokenState | undefined,
   url: URL,
 ): string[] {
-  return mirroredCookies(context, runtime, state, url).map((cookie) =>
+  const current = after && !isEnded(after) ? mirroredCookies(context, runtime, after, url) : [];
+  const key = (cookie: BrowserCookie) => `${cookie.name}\0${cookie.options.path}`;
+  const kept = new Set(current.map(key));
+  const gone = mirroredCookies(context, runtime, before, url)
+    .filter((cookie) => !kept.has(key(cookie)))
+    .map((cookie) => ({ ...cookie, value: "", options: { ...cookie.options, maxAge: 0 } }));
+  return [...current, ...gone].map((cookie) =>
     stringifySetCookie(cookie.name, cookie.value, { ...cookie.options, encode: (v) => v }),
   );
 }
@@ -76,4 +89,21 @@ export function mirroredNames(
   const refreshCookie = runtime.options.refreshToken.cookie;
   if (refreshCookie) names.delete(refreshCookie);
   return names;
+}
+
+/**
+ * @internal The value to hand to Next.js's `cookies().set()` so that the browser receives `value`
+ * byte for byte. Next.js URL-encodes cookie values (`encodeURIComponent`), so a backend value such
+ * as `s%3Aabc.def` (an Express session id) would otherwise reach the browser double-encoded.
+ * `undefined` when no string encodes back to `value` exactly (raw `=`, `/`, quotes, …): such a
+ * cookie cannot be set byte-exact through `cookies()`.
+ */
+export function valueForNextCookies(value: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+  return encodeURIComponent(decoded) === value ? decoded : undefined;
 }

@@ -10,7 +10,7 @@ import {
   runSessionAction,
   stateOf,
 } from "./context.js";
-import { mirroredSetCookies } from "./mirror.js";
+import { mirrorUpdates } from "./mirror.js";
 
 /** What the proxy knows about the request's session, handed to your own proxy logic. */
 export interface ProxySession {
@@ -72,9 +72,7 @@ export function createProxy(context: NextContext, options: BackendProxyOptions =
       cookieHeader = result.cookieHeader;
       token = result.token;
       requestHeaders.set("cookie", cookieHeader);
-      if (runtime && stateOf(token) && !isEnded(stateOf(token)!)) {
-        setCookies.push(...mirroredSetCookies(context, runtime, stateOf(token)!, url));
-      }
+      setCookies.push(...mirrorUpdates(context, runtime, state, stateOf(token), url));
     }
     const current = stateOf(token);
     const session: ProxySession | null = current

@@ -10,7 +10,7 @@ import {
   sessionCookieName,
   stateOf,
 } from "./context.js";
-import { mirroredNames, mirroredSetCookies } from "./mirror.js";
+import { mirroredNames, mirrorUpdates } from "./mirror.js";
 import { pathWithParams } from "./request-info.js";
 
 /** A route handler pair for `app/…/route.ts`: `export const { GET, POST } = backend.refreshRoute`. */
@@ -67,11 +67,13 @@ export function createRefreshRoute(context: NextContext): RouteHandlers {
       });
     } else {
       response = redirect(origin, callbackUrl, 307);
-      for (const cookie of mirroredSetCookies(context, runtime, next, url)) {
-        response.headers.append("set-cookie", cookie);
-      }
     }
-    for (const cookie of result.setCookies) response.headers.append("set-cookie", cookie);
+    for (const cookie of [
+      ...result.setCookies,
+      ...mirrorUpdates(context, runtime, state, next, url),
+    ]) {
+      response.headers.append("set-cookie", cookie);
+    }
     return response;
   };
   return { GET: handler, POST: handler };

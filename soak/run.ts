@@ -1,0 +1,316 @@
+/**
+ * Soak: many signed-in sessions refresh concurrently through the real `Auth()` against the
+ * reference backend (strict: rotated refresh tokens are single-use, reuse revokes the family),
+ * with short access-token lifetimes and random faults on the refresh endpoint.
+ *
+ *   npm run soak                                  # 60 s, 200 sessions
+ *   SOAK_SECONDS=150 SOAK_SESSIONS=300 npm run soak
+ *
+ * Environment (all optional): SOAK_SECONDS (default 60, at most 150; the whole run stays under
+ * 3 minutes), SOAK_SESSIONS (200), SOAK_TTL (access-token lifetime, seconds; 6), SOAK_FAULT_RATE
+ * (share of refreshes that meet a fault; 0.3), SOAK_REJECT_SHARE (share of those faults that are a
+ * definitive 401 invalid_grant; 0.02), SOAK_MAX_ENTRIES (MemoryCoordinator bound; 10000),
+ * SOAK_SEED (seed of the fault mix and the users' timing choices; random, printed).
+ *
+ * Faults: 503, 429 with Retry-After, dropped connections, delays below the timeout, timeouts
+ * (the backend hangs past `timeoutMs`, then drops without processing), and a few definitive
+ * rejections. Not included: a response lost *after* the backend rotated (`afterRotation`, or a
+ * delay past the timeout followed by processing). On a strict backend that legitimately ends the
+ * session through reuse detection (see README, Security) and would show up as `reuse>0`; it is
+ * covered by `test/hardening-backend.test.ts` instead.
+ *
+ * At the end every session must be either valid (a session read without error whose access token
+ * the backend accepts) or ended for a definitive reason (`RefreshTokenRejected`, …). A session is
+ * lost if it was ever signed out, answered 5xx, wrote an older token after a newer one, or is
+ * neither valid nor definitively ended at the end. Exits non-zero when lost > 0, reuse > 0 or the
+ * in-process cache exceeded its bound. The last line is
+ * `sessions=N valid=N ended=N lost=N reuse=N`.
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import type { AuthConfig } from "@auth/core";
+import { type Fault, startBackend } from "../example-app/backend/server.mjs";
+import {
+  BackendCredentials,
+  type BackendSessionError,
+  getBackendAuth,
+  MemoryCoordinator,
+  TERMINAL_SESSION_ERRORS,
+  withBackend,
+} from "../src/index.js";
+import { ADMIN, AuthClient, ORIGIN, SECRET, USER } from "../test/helpers.js";
+
+const EVALUATOR = { email: "evaluator@example.com", password: "evaluator-password" };
+
+function numberFromEnv(name: string, fallback: number, max = Number.POSITIVE_INFINITY): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === "" ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new TypeError(`${name} must be a number >= 0`);
+  return Math.min(value, max);
+}
+
+const SECONDS = numberFromEnv("SOAK_SECONDS", 60, 150);
+const SESSIONS = Math.max(1, Math.round(numberFromEnv("SOAK_SESSIONS", 200)));
+const TTL = Math.max(2, numberFromEnv("SOAK_TTL", 6));
+const FAULT_RATE = numberFromEnv("SOAK_FAULT_RATE", 0.3, 1);
+const REJECT_SHARE = numberFromEnv("SOAK_REJECT_SHARE", 0.02, 1);
+const MAX_ENTRIES = Math.max(1, Math.round(numberFromEnv("SOAK_MAX_ENTRIES", 10_000)));
+const SEED = Math.round(numberFromEnv("SOAK_SEED", Math.floor(Math.random() * 2 ** 31)));
+/**
+ * Refresh timeout. Generous, so that only injected faults time out: a refresh that times out
+ * because this process is busy may still rotate at the backend, which is the lost-response case
+ * excluded above.
+ */
+const TIMEOUT_MS = 3_000;
+/** How long the final check waits for sessions in a transient state to recover. */
+const SETTLE_MS = 15_000;
+
+/**
+ * mulberry32: a small seeded PRNG. SOAK_SEED replays the same choices (faults, pauses, tabs);
+ * which request meets which fault still depends on timing.
+ */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const random = prng(SEED);
+const between = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A random fault for the refresh endpoint, by kind. */
+function randomFault(): [kind: string, fault: Fault] {
+  if (random() < REJECT_SHARE) {
+    return ["rejected 401", { status: 401, body: { error: "invalid_grant" } }];
+  }
+  const roll = random();
+  if (roll < 0.25) return ["503", { status: 503 }];
+  if (roll < 0.45) {
+    return ["429 Retry-After", { status: 429, headers: { "Retry-After": String(between(1, 2)) } }];
+  }
+  if (roll < 0.65) return ["dropped", { drop: true }];
+  if (roll < 0.8) return ["delayed", { delayMs: between(100, 600) }];
+  return ["timed out", { delayMs: TIMEOUT_MS + 300, drop: true }];
+}
+
+interface SessionRecord {
+  id: number;
+  browser: AuthClient;
+  /** Newest `receivedAt` the browser has held. */
+  newest: number;
+  ended?: BackendSessionError;
+  lostBecause?: string;
+  valid?: boolean;
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const backend = await startBackend({ accessTokenTtlSeconds: TTL, tokenPlacement: "mixed" });
+  const coordinator = new MemoryCoordinator({ maxEntries: MAX_ENTRIES });
+  const logCounts = new Map<string, number>();
+  const count = (message: string) => {
+    const kind = message.replace(/\d+/g, "N").slice(0, 80);
+    logCounts.set(kind, (logCounts.get(kind) ?? 0) + 1);
+  };
+  const config = withBackend({
+    secret: SECRET,
+    trustHost: true,
+    basePath: "/auth",
+    session: { strategy: "jwt" },
+    logger: { error: (error) => count(`authjs ${error.name}`), warn: count, debug: () => {} },
+    providers: [
+      BackendCredentials({
+        baseUrl: backend.url,
+        endpoints: { logout: "/auth/logout" },
+        tokens: { accessToken: { body: "accessToken" }, refreshToken: { cookie: "refresh_token" } },
+        timeoutMs: TIMEOUT_MS,
+        coordination: coordinator,
+        logger: { warn: count, error: (message) => count(message) },
+      }),
+    ],
+  }) as AuthConfig;
+
+  // Sign everyone in (no faults yet), a few at a time.
+  const users = [ADMIN, USER, EVALUATOR];
+  const sessions: SessionRecord[] = [];
+  for (let i = 0; i < SESSIONS; i += 20) {
+    const batch = Array.from({ length: Math.min(20, SESSIONS - i) }, async (_, j) => {
+      const browser = new AuthClient(config);
+      const response = await browser.signIn(users[(i + j) % users.length]!);
+      if (response.status !== 302 || response.headers.get("location")?.includes("error")) {
+        throw new Error(`sign-in ${i + j} failed: ${response.headers.get("location")}`);
+      }
+      const token = await browser.token();
+      return { id: i + j, browser, newest: token?.backend?.receivedAt ?? 0 };
+    });
+    sessions.push(...(await Promise.all(batch)));
+  }
+  console.log(
+    `soak: ${SESSIONS} sessions signed in; ${SECONDS} s, access tokens of ${TTL} s, ` +
+      `fault rate ${FAULT_RATE}, seed ${SEED}`,
+  );
+
+  const lag = monitorEventLoopDelay({ resolution: 20 });
+  lag.enable();
+  const deadline = Date.now() + SECONDS * 1000;
+  const faults = new Map<string, number>();
+  let injected = 0;
+  let peakEntries = 0;
+  let requests = 0;
+  let http5xx = 0;
+  let downgrades = 0;
+
+  /**
+   * One page load, several tabs at once, or a late request: one sent with the cookie of a moment
+   * ago that reaches the server after another request may have rotated the tokens (its response
+   * still lands in the browser's cookie jar, last).
+   */
+  async function visit(session: SessionRecord, kind: "page" | "tabs" | "late"): Promise<void> {
+    let responses: Response[];
+    if (kind === "late") {
+      // Two tabs send at once; one request is held up on the way and arrives after the other
+      // (which may have rotated the tokens). Its response lands last in the cookie jar.
+      const heldUp = session.browser.clone();
+      responses = await Promise.all([
+        session.browser.request("/session"),
+        sleep(between(100, 1_500)).then(() => heldUp.request("/session")),
+      ]);
+      session.browser.store(responses[1]!);
+    } else {
+      const tabs = kind === "tabs" ? between(2, 4) : 1;
+      responses = await Promise.all(
+        Array.from({ length: tabs }, () => session.browser.request("/session")),
+      );
+    }
+    const tabs = responses.length;
+    requests += tabs;
+    for (const response of responses) {
+      if (response.status >= 500) {
+        http5xx++;
+        session.lostBecause ??= `HTTP ${response.status}`;
+      }
+      const body = (await response.json().catch(() => undefined)) as
+        | { error?: BackendSessionError }
+        | null
+        | undefined;
+      if (body === null || body === undefined) {
+        session.lostBecause ??= "signed out without a definitive reason";
+      } else if (body.error && TERMINAL_SESSION_ERRORS.includes(body.error)) {
+        session.ended = body.error;
+      }
+    }
+    const receivedAt = (await session.browser.token())?.backend?.receivedAt ?? 0;
+    if (!session.ended && receivedAt < session.newest) {
+      downgrades++;
+      session.lostBecause ??= "an older token was written after a newer one";
+    }
+    session.newest = Math.max(session.newest, receivedAt);
+  }
+
+  async function user(session: SessionRecord): Promise<void> {
+    await sleep(between(0, 1_000));
+    while (Date.now() < deadline && !session.ended && !session.lostBecause) {
+      const roll = random();
+      await visit(session, roll < 0.15 ? "tabs" : roll < 0.25 ? "late" : "page");
+      await sleep(between(150, 900));
+    }
+  }
+
+  const injector = (async () => {
+    while (Date.now() < deadline) {
+      const due = Math.floor(FAULT_RATE * backend.stats.refresh) - injected;
+      for (let i = 0; i < Math.min(due, 5); i++) {
+        const [kind, fault] = randomFault();
+        backend.injectFault("refresh", fault);
+        faults.set(kind, (faults.get(kind) ?? 0) + 1);
+        injected++;
+      }
+      peakEntries = Math.max(peakEntries, coordinator.size);
+      await sleep(50);
+    }
+  })();
+
+  await Promise.all([injector, ...sessions.map(user)]);
+  backend.clearFaults();
+
+  // Final check: every session that has not ended must become valid once the faults stop.
+  const settleBy = Date.now() + SETTLE_MS;
+  await Promise.all(
+    sessions.map(async (session) => {
+      while (!session.ended && !session.lostBecause && Date.now() < settleBy) {
+        const body = (await session.browser.session()) as { error?: BackendSessionError } | null;
+        requests++;
+        if (body === null) {
+          session.lostBecause = "signed out without a definitive reason";
+        } else if (body.error && TERMINAL_SESSION_ERRORS.includes(body.error)) {
+          session.ended = body.error;
+        } else if (body.error === undefined) {
+          const request = new Request(`${ORIGIN}/`, {
+            headers: { cookie: session.browser.cookieHeader() },
+          });
+          const auth = await getBackendAuth(config, request);
+          const me = new URL("/users/me", backend.url);
+          const response = await fetch(me, { headers: auth.headers(me) });
+          if (response.ok) session.valid = true;
+          else session.lostBecause = `the backend refused the access token (${response.status})`;
+          return;
+        } else {
+          await sleep(250); // RefreshUnavailable: the backoff (at most Retry-After 2 s) runs out
+        }
+      }
+      if (!session.ended && !session.valid)
+        session.lostBecause ??= "still not valid after settling";
+    }),
+  );
+  peakEntries = Math.max(peakEntries, coordinator.size);
+
+  const valid = sessions.filter((session) => session.valid && !session.lostBecause).length;
+  const ended = sessions.filter((session) => session.ended && !session.lostBecause).length;
+  const lost = sessions.filter((session) => session.lostBecause).length;
+  const reuse = backend.stats.reuseDetected;
+  const bounded = peakEntries <= MAX_ENTRIES;
+  const endedReasons = new Map<string, number>();
+  for (const session of sessions) {
+    if (session.ended && !session.lostBecause) {
+      endedReasons.set(session.ended, (endedReasons.get(session.ended) ?? 0) + 1);
+    }
+  }
+  const format = (map: Map<string, number>) =>
+    [...map].map(([key, value]) => `${key}: ${value}`).join(", ") || "none";
+
+  console.log(
+    `backend: ${backend.stats.refresh} refresh requests, ${backend.stats.refreshSucceeded} rotations, ` +
+      `${backend.stats.refreshRejected} rejected, ${reuse} reuse detected`,
+  );
+  console.log(`faults injected: ${injected} (${format(faults)})`);
+  console.log(`session reads: ${requests}, HTTP 5xx: ${http5xx}, token downgrades: ${downgrades}`);
+  console.log(`ended for a definitive reason: ${format(endedReasons)}`);
+  for (const session of sessions.filter((s) => s.lostBecause).slice(0, 10)) {
+    console.log(`lost session ${session.id}: ${session.lostBecause}`);
+  }
+  console.log(`log lines by kind: ${format(logCounts)}`);
+  console.log(
+    `MemoryCoordinator: size ${coordinator.size} now, peak ${peakEntries}, max ${MAX_ENTRIES}` +
+      ` (${bounded ? "bounded" : "EXCEEDED"}); rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`,
+  );
+  lag.disable();
+  console.log(
+    `event-loop delay: p99 ${Math.round(lag.percentile(99) / 1e6)} ms, max ${Math.round(lag.max / 1e6)} ms; ` +
+      `duration ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  console.log(`sessions=${SESSIONS} valid=${valid} ended=${ended} lost=${lost} reuse=${reuse}`);
+  await backend.close();
+  return lost > 0 || reuse > 0 || !bounded ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(2);
+  },
+);
