@@ -1,9 +1,11 @@
 import { Auth, type AuthConfig, setEnvDefaults } from "@auth/core";
 import { getToken, type JWT } from "@auth/core/jwt";
 import { parseCookie } from "cookie";
-import { runtimeOf } from "../lib/runtime.js";
+import { cookies } from "next/headers.js";
+import { runtimeFor, runtimeOf } from "../lib/runtime.js";
 import type { BackendTokenState } from "../types.js";
 import { type WithBackendOptions, withBackend } from "../with-backend.js";
+import { mirroredNames } from "./mirror.js";
 
 /** Header the proxy sets on the request so server code knows the page being rendered. */
 export const PATH_HEADER = "x-authjs-backend-path";
@@ -24,7 +26,8 @@ export interface NextBackendOptions {
    * backend deletes, or every copy when the session ends, is deleted in the browser too. The
    * expired route deletes the copies it can name: list the names (rather than `true`) so it can
    * also delete copies of a session that ended elsewhere (e.g. through `useSession().update()`).
-   * next-auth's `signOut()` deletes only Auth.js cookies: delete the copies in your sign-out action.
+   * next-auth's `signOut()` (server action or `/api/auth/signout`) deletes the copies too, through
+   * the sign-out event.
    * @default false
    */
   mirrorBackendCookies?: boolean | readonly string[];
@@ -52,7 +55,7 @@ export function createNextContext(config: AuthConfig, options: NextBackendOption
   const variant = (refresh: WithBackendOptions["refresh"]) => {
     let resolved = variants.get(refresh);
     if (!resolved) {
-      resolved = withEnvDefaults(withBackend(config, { refresh }));
+      resolved = withEnvDefaults(withMirrorCleanup(withBackend(config, { refresh }), context));
       variants.set(refresh, resolved);
     }
     return resolved;
@@ -64,7 +67,7 @@ export function createNextContext(config: AuthConfig, options: NextBackendOption
       throw new TypeError(`nextBackend: option ${name} must be a path starting with "/"`);
     }
   }
-  return {
+  const context: NextContext = {
     writable: () => variant("auto"),
     readOnly: () => variant("never"),
     forced: () => variant("force"),
@@ -75,6 +78,40 @@ export function createNextContext(config: AuthConfig, options: NextBackendOption
       refreshPath: options.refreshPath ?? "/api/auth/refresh",
       expiredPath: options.expiredPath ?? "/api/auth/expired",
       mirrorBackendCookies: options.mirrorBackendCookies,
+    },
+  };
+  return context;
+}
+
+/**
+ * Adds to the sign-out event the deletion of the backend cookies mirrored to the browser: next-auth's
+ * `signOut()` only deletes Auth.js's own cookies. It runs where next-auth signs out (a server action
+ * or the sign-out route handler), both of which may write cookies through `cookies()`.
+ */
+function withMirrorCleanup(config: AuthConfig, context: NextContext): AuthConfig {
+  if (!context.options.mirrorBackendCookies) return config;
+  const signOut = config.events?.signOut;
+  return {
+    ...config,
+    events: {
+      ...config.events,
+      async signOut(message) {
+        await signOut?.(message);
+        const state = "token" in message ? message.token?.backend : undefined;
+        const runtime = state && runtimeFor(config.providers, state.provider);
+        if (!state || !runtime) return;
+        const names = mirroredNames(context, runtime, state);
+        if (names.size === 0) return;
+        try {
+          const jar = await cookies();
+          for (const name of names) {
+            const path = state.cookies.find((cookie) => cookie.name === name)?.path ?? "/";
+            jar.set(name, "", { path, maxAge: 0 });
+          }
+        } catch {
+          // Not in a Next.js request that can write cookies (e.g. Auth() called directly).
+        }
+      },
     },
   };
 }
