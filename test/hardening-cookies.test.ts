@@ -1,5 +1,5 @@
 import { decode } from "@auth/core/jwt";
-import { NextResponse } from "next/server.js";
+import { NextResponse } from "next/server";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Backend, BackendOptions } from "../example-app/backend/server.mjs";
 import type { BackendCredentialsOptions } from "../src/index.js";
@@ -16,6 +16,7 @@ import {
   ADMIN,
   decodeSessionCookie,
   type Harness,
+  ORIGIN,
   SECRET,
   SESSION_COOKIE,
   setup,
@@ -325,7 +326,9 @@ describe("backend cookies mirrored to the browser", () => {
     backend.revokeAll();
     clock.advance(600);
     const response = await visit();
-    expect(new URL(response.headers.get("location") ?? "").pathname).toBe("/api/auth/expired");
+    expect(new URL(response.headers.get("location") ?? "", ORIGIN).pathname).toBe(
+      "/api/auth/expired",
+    );
     for (const name of ["theme", "backend_sid"]) {
       expect(setCookiesNamed(response, name)).toEqual([expect.stringMatching(/Max-Age=0/i)]);
       expect(browser.cookies.has(name)).toBe(false);
@@ -338,7 +341,9 @@ describe("backend cookies mirrored to the browser", () => {
         before.cookieHeader(),
       ),
     );
-    expect(new URL(viaRoute.headers.get("location") ?? "").pathname).toBe("/api/auth/expired");
+    expect(new URL(viaRoute.headers.get("location") ?? "", ORIGIN).pathname).toBe(
+      "/api/auth/expired",
+    );
     for (const name of ["theme", "backend_sid"]) {
       expect(setCookiesNamed(viaRoute, name)).toEqual([expect.stringMatching(/Max-Age=0/i)]);
     }

@@ -4,7 +4,7 @@
  */
 import type { AuthConfig } from "@auth/core";
 import { decode, type JWT } from "@auth/core/jwt";
-import { NextRequest } from "next/server.js";
+import { NextRequest } from "next/server";
 import { type BackendOptions, startBackend } from "../example-app/backend/server.mjs";
 import {
   BackendCredentials,

@@ -190,7 +190,7 @@ describe("tampered or foreign session cookies through the Next.js layer", () => 
       const proxy = next.proxy({ protect: ["/dashboard"] });
       const protectedPage = await proxy(nextRequest("/dashboard", cookie));
       expect(protectedPage.status).toBe(307);
-      const signIn = new URL(protectedPage.headers.get("location") ?? "");
+      const signIn = new URL(protectedPage.headers.get("location") ?? "", ORIGIN);
       expect(signIn.origin).toBe(ORIGIN);
       expect(signIn.pathname).toBe("/signin");
       const openPage = await proxy(nextRequest("/", cookie));
@@ -201,13 +201,13 @@ describe("tampered or foreign session cookies through the Next.js layer", () => 
         nextRequest("/api/auth/refresh?callbackUrl=%2Fdashboard&stale=1", cookie),
       );
       expect(refresh.status).toBe(303);
-      expect(new URL(refresh.headers.get("location") ?? "").pathname).toBe("/signin");
+      expect(new URL(refresh.headers.get("location") ?? "", ORIGIN).pathname).toBe("/signin");
 
       const expired = await next.expiredRoute.GET(
         nextRequest("/api/auth/expired?callbackUrl=%2Fdashboard", cookie),
       );
       expect(expired.status).toBe(303);
-      const landing = new URL(expired.headers.get("location") ?? "");
+      const landing = new URL(expired.headers.get("location") ?? "", ORIGIN);
       expect(landing.pathname).toBe("/signin");
       expect(landing.searchParams.get("error")).toBe("SessionExpired");
       for (const name of sent) {

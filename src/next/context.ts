@@ -1,7 +1,7 @@
 import { Auth, type AuthConfig, setEnvDefaults } from "@auth/core";
 import { getToken, type JWT } from "@auth/core/jwt";
 import { parseCookie } from "cookie";
-import { cookies } from "next/headers.js";
+import { cookies } from "next/headers";
 import { runtimeFor, runtimeOf } from "../lib/runtime.js";
 import type { BackendTokenState } from "../types.js";
 import { type WithBackendOptions, withBackend } from "../with-backend.js";
@@ -106,7 +106,7 @@ function withMirrorCleanup(config: AuthConfig, context: NextContext): AuthConfig
           const jar = await cookies();
           for (const name of names) {
             const path = state.cookies.find((cookie) => cookie.name === name)?.path ?? "/";
-            jar.set(name, "", { path, maxAge: 0 });
+            jar.set(name, "", { path, maxAge: 0, expires: new Date(0) });
           }
         } catch {
           // Not in a Next.js request that can write cookies (e.g. Auth() called directly).

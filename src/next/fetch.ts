@@ -1,4 +1,4 @@
-import { redirect } from "next/navigation.js";
+import { redirect } from "next/navigation";
 import { type BackendAuth, backendAuthFromToken } from "../backend-auth.js";
 import { BackendAuthError } from "../errors.js";
 import { runtimeFor } from "../lib/runtime.js";
@@ -65,7 +65,8 @@ export function createBackendFetch(context: NextContext): {
       cache: init.cache ?? "no-store",
     });
     if (response.status === 401) {
-      await response.body?.cancel();
+      // Not awaited: under Next.js's patched fetch the body is tee'd and cancel() never settles.
+      void response.body?.cancel().catch(() => {});
       redirect(pathWithParams(context.options.refreshPath, { callbackUrl: path, stale }));
     }
     return response;

@@ -1,5 +1,5 @@
-import { cookies } from "next/headers.js";
-import { redirect } from "next/navigation.js";
+import { cookies } from "next/headers";
+import { redirect } from "next/navigation";
 import type { SignInErrorCode } from "../errors.js";
 import { runtimeFor } from "../lib/runtime.js";
 import { safeCallbackPath } from "../redirects.js";

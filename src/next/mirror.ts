@@ -14,6 +14,7 @@ export interface BrowserCookie {
     secure: boolean;
     sameSite: "lax" | "strict" | "none";
     maxAge?: number;
+    expires?: Date;
   };
 }
 
@@ -69,7 +70,12 @@ export function mirrorUpdates(
   const kept = new Set(current.map(key));
   const gone = mirroredCookies(context, runtime, before, url)
     .filter((cookie) => !kept.has(key(cookie)))
-    .map((cookie) => ({ ...cookie, value: "", options: { ...cookie.options, maxAge: 0 } }));
+    // Expires as well as Max-Age: Next.js drops Max-Age=0 when it re-serialises response cookies.
+    .map((cookie) => ({
+      ...cookie,
+      value: "",
+      options: { ...cookie.options, maxAge: 0, expires: new Date(0) },
+    }));
   return [...current, ...gone].map((cookie) =>
     stringifySetCookie(cookie.name, cookie.value, { ...cookie.options, encode: (v) => v }),
   );

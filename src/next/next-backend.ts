@@ -23,7 +23,7 @@ export interface NextBackend {
   /** Builds the `proxy.ts` (or `middleware.ts`) function; see {@link BackendProxyOptions}. */
   proxy(
     options?: BackendProxyOptions,
-  ): (request: import("next/server.js").NextRequest) => Promise<Response>;
+  ): (request: import("next/server").NextRequest) => Promise<Response>;
   /** Server-side fetch to the backend with the session's credentials; see {@link BackendFetch}. */
   fetch: BackendFetch;
   /** The current session's backend credentials (access token, cookie header) for other HTTP clients. Redirects like `fetch` when there is none. */

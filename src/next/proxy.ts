@@ -1,4 +1,4 @@
-import { type NextRequest, NextResponse } from "next/server.js";
+import { type NextRequest, NextResponse } from "next/server";
 import { isEnded, needsRefresh } from "../lib/backend-session.js";
 import { runtimeFor } from "../lib/runtime.js";
 import { safeCallbackPath } from "../redirects.js";

@@ -1,4 +1,4 @@
-import { headers } from "next/headers.js";
+import { headers } from "next/headers";
 import { safeCallbackPath } from "../redirects.js";
 import { PATH_HEADER } from "./context.js";
 

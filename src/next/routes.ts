@@ -117,6 +117,9 @@ export function createExpiredRoute(context: NextContext): RouteHandlers {
         stringifySetCookie(name, "", {
           path: "/",
           maxAge: 0,
+          // Next.js re-serialises response cookies when the handler also used cookies() (the
+          // sign-out event does) and drops Max-Age=0; Expires keeps this a deletion.
+          expires: new Date(0),
           httpOnly: true,
           secure: name.startsWith("__Secure-") || url.protocol === "https:",
           sameSite: "lax",
@@ -131,6 +134,11 @@ export function createExpiredRoute(context: NextContext): RouteHandlers {
 function redirect(origin: string, path: string, status: 303 | 307): Response {
   return new Response(null, {
     status,
-    headers: { location: new URL(path, origin).href, "cache-control": "private, no-store" },
+    headers: {
+      // Relative: in route handlers request.url carries Next.js's internal host (localhost:PORT),
+      // not the origin the browser used.
+      location: ((url) => `${url.pathname}${url.search}${url.hash}`)(new URL(path, origin)),
+      "cache-control": "private, no-store",
+    },
   });
 }
