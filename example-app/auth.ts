@@ -1,0 +1,57 @@
+import {
+  BackendCredentials,
+  RedisCoordinator,
+  type RefreshCoordinator,
+} from "authjs-backend-credentials";
+import { nextBackend } from "authjs-backend-credentials/next";
+import Redis from "ioredis";
+import NextAuth from "next-auth";
+
+/** Where the reference backend (`backend/server.mjs`) or your own API listens. */
+const BACKEND_URL = process.env.BACKEND_URL ?? "http://127.0.0.1:4000";
+
+/**
+ * Where single flight and the grace cache live. With `REDIS_URL` set, every instance of the app
+ * shares them (results are encrypted with AUTH_SECRET); without it the in-process default is
+ * used, which is right for a single `next start` process.
+ */
+function coordinationFromEnv(): RefreshCoordinator | undefined {
+  const url = process.env.REDIS_URL;
+  if (!url) return undefined;
+  return new RedisCoordinator({ client: new Redis(url, { maxRetriesPerRequest: 1 }) });
+}
+
+export const backend = nextBackend(
+  {
+    providers: [
+      BackendCredentials({
+        baseUrl: BACKEND_URL,
+        endpoints: { logout: "/auth/logout", profile: "/users/me" },
+        // The reference backend's default mode: access token in the JSON body, refresh token in
+        // an HttpOnly `refresh_token` cookie.
+        tokens: { accessToken: { body: "accessToken" }, refreshToken: { cookie: "refresh_token" } },
+        coordination: coordinationFromEnv(),
+      }),
+    ],
+    pages: { signIn: "/signin" },
+    session: { strategy: "jwt" },
+    logger: {
+      error(error) {
+        // A refused sign-in is not a server fault; Auth.js would log it with a stack trace.
+        const { type, code } = error as { type?: string; code?: string };
+        if (type === "CredentialsSignin") {
+          console.warn(`[auth] sign-in refused (${code ?? "credentials"})`);
+          return;
+        }
+        console.error("[auth][error]", error);
+      },
+    },
+  },
+  {
+    // A harmless backend cookie copied to the browser (HttpOnly) to show the option; the refresh
+    // token and `backend_sid` stay in the encrypted session.
+    mirrorBackendCookies: ["theme"],
+  },
+);
+
+export const { handlers, auth, signIn, signOut } = NextAuth(backend.authConfig);
