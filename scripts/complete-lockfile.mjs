@@ -10,14 +10,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 const path = new URL("../package-lock.json", import.meta.url);
 const lock = JSON.parse(readFileSync(path, "utf8"));
 const platform = (name) => {
-  const os = ["darwin", "linux", "win32", "android", "freebsd"].find((o) => name.includes(o)) ??
-    (name.includes("win32") ? "win32" : undefined);
+  const os = ["darwin", "linux", "win32", "android", "freebsd"].find((o) => name.includes(o));
   const cpu = ["arm64", "x64", "ia32", "arm"].find((c) => name.includes(`-${c}`));
   const libc = name.includes("musl") ? "musl" : name.includes("gnu") ? "glibc" : undefined;
   return { os, cpu, libc };
 };
 let added = 0;
-for (const [key, entry] of Object.entries(lock.packages)) {
+for (const entry of Object.values(lock.packages)) {
   for (const [name, version] of Object.entries(entry.optionalDependencies ?? {})) {
     const where = `node_modules/${name}`;
     if (lock.packages[where] || !/^\d+\.\d+\.\d+$/.test(version)) continue;
@@ -32,7 +31,6 @@ for (const [key, entry] of Object.entries(lock.packages)) {
       os: [os],
     };
     added++;
-    void key;
   }
 }
 const sorted = Object.fromEntries(
