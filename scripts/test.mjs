@@ -3,7 +3,7 @@
 // System programs the tests need (redis-server, chromium) are installed with apt-get when running
 // as root; otherwise the run stops with one line naming the package to install.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { ensureSystemPackages } from "./system-packages.mjs";
 
 ensureSystemPackages([
@@ -11,16 +11,27 @@ ensureSystemPackages([
   { binary: "chromium", pkg: "chromium" },
 ]);
 
+// Each vitest run also writes a JSON report; the totals end the output as one plain line.
+const REPORTS = ["test-results/report-unit.json", "test-results/report-e2e.json"];
+mkdirSync("test-results", { recursive: true });
+for (const report of REPORTS) rmSync(report, { force: true });
+
 const steps = [
   ["lint", "npx", ["biome", "check", "."]],
   ["typecheck", "npx", ["tsc", "-p", "tsconfig.json", "--noEmit"]],
   ["build", "npm", ["run", "build", "--silent"]],
   ["publint", "npx", ["publint", "--strict"]],
-  ["unit and integration tests", "npx", ["vitest", "run"]],
+  [
+    "unit and integration tests",
+    "npx",
+    ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${REPORTS[0]}`],
+  ],
+  [
+    "example app: build and browser tests",
+    "node",
+    ["scripts/e2e.mjs", "--reporter=verbose", "--reporter=json", `--outputFile.json=${REPORTS[1]}`],
+  ],
 ];
-if (existsSync("example-app/package.json")) {
-  steps.push(["example app: build and browser tests", "node", ["scripts/e2e.mjs"]]);
-}
 
 for (const [name, command, args] of steps) {
   console.log(`\n▶ ${name}: ${command} ${args.join(" ")}`);
@@ -33,3 +44,13 @@ for (const [name, command, args] of steps) {
   }
   console.log(`✔ ${name} (${seconds}s)`);
 }
+
+let passed = 0;
+let failed = 0;
+for (const report of REPORTS) {
+  const { numPassedTests, numFailedTests } = JSON.parse(readFileSync(report, "utf8"));
+  passed += numPassedTests;
+  failed += numFailedTests;
+}
+console.log(`\ntests: ${passed} passed, ${failed} failed`);
+if (failed > 0 || passed === 0) process.exit(1);
