@@ -22,6 +22,7 @@ export function guideConfig(backendUrl: string, secret: string, now: () => numbe
     logger: { error: () => {}, warn: () => {}, debug: () => {} },
     providers: [
       Credentials({
+        id: "backend",
         credentials: { email: {}, password: {} },
         async authorize(credentials) {
           const response = await fetch(`${backendUrl}/auth/login`, {
