@@ -1,7 +1,7 @@
 "use client";
 
 import { useSession } from "next-auth/react";
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 
 /** Props of {@link SessionRefresher}. */
 export interface SessionRefresherProps {
@@ -38,6 +38,9 @@ export function SessionRefresher({
   const { data: session, status, update } = useSession();
   const updateRef = useRef(update);
   updateRef.current = update;
+  // Bumped after every update(): if the server did not refresh yet (its buffer is shorter than
+  // ours), the unchanged expiry is rescheduled with a smaller lead instead of never again.
+  const [attempts, setAttempts] = useState(0);
   const expiresAt = session?.accessTokenExpiresAt;
   const error = session?.error;
 
@@ -57,7 +60,9 @@ export function SessionRefresher({
     const refresh = async () => {
       if (cancelled) return;
       const run = async () => {
-        if (!cancelled) await updateRef.current();
+        if (cancelled) return;
+        await updateRef.current();
+        if (!cancelled) setAttempts((count) => count + 1);
       };
       if (typeof navigator !== "undefined" && navigator.locks) {
         await navigator.locks.request(lockName, run);
@@ -80,7 +85,7 @@ export function SessionRefresher({
       window.clearTimeout(timer);
       document.removeEventListener("visibilitychange", whenVisible);
     };
-  }, [status, expiresAt, error, refreshBeforeSeconds, expiredPath, lockName]);
+  }, [status, expiresAt, error, refreshBeforeSeconds, expiredPath, lockName, attempts]);
 
   return null;
 }
