@@ -2,7 +2,7 @@ import type { AuthConfig } from "@auth/core";
 import { getToken, type JWT } from "@auth/core/jwt";
 import { cookieHeaderFor } from "./cookies.js";
 import { BackendAuthError } from "./errors.js";
-import { accessTokenOf, isEnded, needsRefresh, refreshIfNeeded } from "./lib/backend-session.js";
+import { accessTokenOf, isEnded, refreshIfNeeded } from "./lib/backend-session.js";
 import { type Runtime, runtimeFor } from "./lib/runtime.js";
 import type { BackendTokenState, BackendUser } from "./types.js";
 
@@ -20,17 +20,20 @@ export interface BackendAuth {
   headers(url: string | URL, init?: HeadersInit): Headers;
   /** The session's JWT after any refresh. Persist it (re-encode the session cookie) where possible. */
   token: JWT;
-  /** `true` when this call rotated (or picked up rotated) tokens, i.e. `token` differs from the cookie's. */
+  /** `true` when this call rotated (or picked up rotated) tokens: persist `token`, or the rotation is lost. */
   refreshed: boolean;
 }
 
 /** Options of {@link getBackendAuth}. */
 export interface GetBackendAuthOptions {
   /**
-   * Whether a due refresh may run. Pass `false` where the rotated session cannot be saved (e.g. a
-   * React Server Component): the still-valid access token is returned, and an expired one throws
-   * `BACKEND_UNAVAILABLE` instead of rotating tokens the browser would never receive.
-   * @default true
+   * Whether a due refresh may run here. Off by default because a rotation is only safe where its
+   * result is saved: with `true`, re-encode `auth.token` into the session cookie of your response
+   * whenever `auth.refreshed` is set, or the browser keeps a refresh token the backend has retired
+   * (and a strict backend ends the session once the grace period is over). With `false`, a
+   * still-valid access token is returned and an expired one throws `BACKEND_UNAVAILABLE`: let the
+   * Auth.js session route (or the Next.js proxy) refresh, where the cookie is written.
+   * @default false
    */
   allowRefresh?: boolean;
 }
@@ -38,8 +41,8 @@ export interface GetBackendAuthOptions {
 type ConfigWithSecret = Pick<AuthConfig, "providers" | "secret" | "cookies" | "useSecureCookies">;
 
 /**
- * Reads the session cookie of `request`, refreshes the access token when it is due, and returns
- * what a server-side call to the backend needs. Framework-agnostic: works with any request that
+ * Reads the session cookie of `request` and returns what a server-side call to the backend needs
+ * (refreshing a due access token only with `allowRefresh: true`). Framework-agnostic: works with any request that
  * carries the Auth.js session cookie.
  *
  * Throws {@link BackendAuthError}: `NO_SESSION` (no or undecryptable cookie), `SESSION_ENDED`
@@ -71,7 +74,7 @@ export async function getBackendAuth(
 export async function backendAuthFromToken(
   config: Pick<AuthConfig, "providers">,
   token: JWT,
-  { allowRefresh = true }: GetBackendAuthOptions = {},
+  { allowRefresh = false }: GetBackendAuthOptions = {},
 ): Promise<BackendAuth> {
   const state = token.backend;
   const runtime = state && runtimeFor(config.providers, state.provider);
@@ -84,17 +87,17 @@ export async function backendAuthFromToken(
   }
   const accessToken = accessTokenOf(runtime, next);
   const expired = (next.accessTokenExpiresAt ?? 0) <= runtime.options.now() / 1000;
-  if (!accessToken || (expired && needsRefresh(runtime, next))) {
+  if (!accessToken || expired) {
     throw new BackendAuthError(
       "BACKEND_UNAVAILABLE",
       "the access token has expired and could not be refreshed now",
     );
   }
-  const refreshed = next !== state;
+  const refreshed = next.receivedAt !== state.receivedAt;
   return toBackendAuth(
     runtime,
     next,
-    refreshed ? { ...token, backend: next } : token,
+    next === state ? token : { ...token, backend: next },
     accessToken,
     refreshed,
   );

@@ -130,13 +130,24 @@ export function cookieHeaderFor(
   return matching.map((cookie) => `${cookie.name}=${cookie.value}`).join("; ");
 }
 
-/** @internal The value of the jar cookie `name` (any path), if present and unexpired. */
+/**
+ * @internal The value of the jar cookie `name` that a request to `url` would carry first: paths
+ * matching `url` (any path when no `url`), longest path first, then the most recently stored.
+ */
 export function jarValue(
   jar: readonly StoredCookie[],
   name: string,
   nowSeconds: number,
+  url?: URL,
 ): string | undefined {
-  return jar.find((cookie) => cookie.name === name && !isExpired(cookie, nowSeconds))?.value;
+  let best: StoredCookie | undefined;
+  for (const cookie of jar) {
+    if (cookie.name !== name || isExpired(cookie, nowSeconds)) continue;
+    if (url && !pathMatches(url.pathname, cookie.path ?? "/")) continue;
+    // Later entries are newer (applyCookieChanges appends), so ">=" keeps the newest on ties.
+    if (!best || (cookie.path ?? "/").length >= (best.path ?? "/").length) best = cookie;
+  }
+  return best?.value;
 }
 
 function parseOne(header: string): ReturnType<typeof parseSetCookie> | undefined {

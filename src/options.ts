@@ -106,7 +106,7 @@ export interface BackendCredentialsOptions {
   };
   /**
    * How the refresh request sends the refresh token. Stored backend cookies are always sent too.
-   * @default "cookie" when `tokens.refreshToken` has only a `cookie`, else `{ body: "refreshToken" }`
+   * @default "cookie" when `tokens.refreshToken` has only a `cookie`, else `{ body: <last segment of its first body path> }` (`"refreshToken"` by default)
    */
   refreshTokenTransport?: RefreshTokenTransport;
   /**
@@ -363,7 +363,9 @@ function resolveTransport(
   refreshToken: ResolvedTokenLocation,
 ): RefreshTokenTransport {
   if (option === undefined) {
-    return refreshToken.body.length === 0 ? "cookie" : { body: "refreshToken" };
+    // The field the backend sends the token in is the likeliest name it expects it back under.
+    const field = refreshToken.body[0]?.split(".").pop();
+    return field ? { body: field } : "cookie";
   }
   if (option === "bearer" || option === "cookie") return option;
   if (

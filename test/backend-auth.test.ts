@@ -34,23 +34,23 @@ describe("getBackendAuth (server-side helper)", () => {
     expect(((await response.json()) as { email: string }).email).toBe(ADMIN.email);
   });
 
-  it("refreshes a due token and says so", async () => {
+  it("with allowRefresh: true refreshes a due token and says so", async () => {
     const { backend, clock, config, request } = await signedIn();
     clock.advance(590);
-    const auth = await getBackendAuth(config, request());
+    const auth = await getBackendAuth(config, request(), { allowRefresh: true });
     expect(auth.refreshed).toBe(true);
     expect(backend.stats.refreshSucceeded).toBe(1);
     expect(auth.token.backend?.accessToken).toBe(auth.accessToken);
   });
 
-  it("with allowRefresh: false returns a due-but-valid token without rotating", async () => {
+  it("by default returns a due-but-valid token without rotating (nothing would save it)", async () => {
     const { backend, clock, config, request } = await signedIn();
     clock.advance(590);
-    const auth = await getBackendAuth(config, request(), { allowRefresh: false });
+    const auth = await getBackendAuth(config, request());
     expect(auth.refreshed).toBe(false);
     expect(backend.stats.refresh).toBe(0);
     clock.advance(20); // now expired: it cannot hand out a dead token
-    await expect(getBackendAuth(config, request(), { allowRefresh: false })).rejects.toMatchObject({
+    await expect(getBackendAuth(config, request())).rejects.toMatchObject({
       code: "BACKEND_UNAVAILABLE",
     });
     expect(backend.stats.refresh).toBe(0);
@@ -63,7 +63,7 @@ describe("getBackendAuth (server-side helper)", () => {
     await expect(anonymous).rejects.toMatchObject({ code: "NO_SESSION" });
     backend.revokeAll();
     clock.advance(590);
-    await expect(getBackendAuth(config, request())).rejects.toMatchObject({
+    await expect(getBackendAuth(config, request(), { allowRefresh: true })).rejects.toMatchObject({
       code: "SESSION_ENDED",
     });
   });

@@ -19,6 +19,8 @@ import { readTokenResponse } from "./token-response.js";
 const MAX_CHAIN = 5;
 /** Backoff after a transient refresh failure without `Retry-After`, in seconds. */
 const TRANSIENT_BACKOFF_SECONDS = 2;
+/** Backoff after a refresh answer that is neither success, transient nor a rejection, in seconds. */
+const UNEXPECTED_STATUS_BACKOFF_SECONDS = 30;
 /** Longest `Retry-After` honoured, in seconds. */
 const MAX_RETRY_AFTER_SECONDS = 60;
 
@@ -121,7 +123,10 @@ async function readUser(
   }
   const mapped = options.mapUser
     ? options.mapUser(source)
-    : defaultMapUser(source, accessTokenOf(runtime, state));
+    : defaultMapUser(
+        source,
+        [accessTokenOf(runtime, state), refreshGrantOf(runtime, state)?.token].filter(isString),
+      );
   if (!mapped || typeof mapped.id !== "string" || mapped.id === "") {
     throw new BackendAuthError(
       "BACKEND_RESPONSE_INVALID",
@@ -131,55 +136,69 @@ async function readUser(
   return { ...mapped, roles: Array.isArray(mapped.roles) ? mapped.roles.filter(isString) : [] };
 }
 
+/** Profile fields that are never copied to the session: credentials, token metadata, containers. */
+const NOT_PROFILE =
+  /token|secret|passw|credential|cookie|session|expire|^(exp|iat|nbf|jti|sid|scope|aud|iss|data|user)$/i;
+
+/** Keys already read into the profile under another name. */
+const SKIPPED = ["sub", "_id", "userId", "role", "picture", "avatar"];
+
 /**
- * Default profile mapping: the first object among `user`, `data.user`, `data`, the body itself,
- * then the access token's claims, that has an `id`, `sub`, `_id` or `userId`.
+ * Default profile mapping: the first object among `user`, `data.user`, `data` and the body itself
+ * that has an `id`, `sub`, `_id` or `userId`, else the access token's claims. From a body object it
+ * keeps `id`, `name`, `email`, `image`, `roles` and other plain profile fields; never a field that
+ * looks like a credential or token metadata, nor any value containing one of the tokens. From token
+ * claims it keeps only `sub`, `name`, `email`, `picture` and roles.
  */
-function defaultMapUser(body: unknown, accessToken: string | undefined): BackendUser | undefined {
+function defaultMapUser(body: unknown, tokens: readonly string[]): BackendUser | undefined {
   const candidates: unknown[] = [];
   if (isRecord(body)) {
     const data = body.data;
     candidates.push(body.user, isRecord(data) ? data.user : undefined, data, body);
   }
-  if (accessToken && accessToken.split(".").length === 3) {
-    try {
-      candidates.push(jwtDecode(accessToken));
-    } catch {
-      // not a JWT: nothing to read
-    }
-  }
   for (const candidate of candidates) {
     if (!isRecord(candidate)) continue;
     const id = candidate.id ?? candidate.sub ?? candidate._id ?? candidate.userId;
     if (typeof id !== "string" && typeof id !== "number") continue;
-    const {
-      id: _id,
-      sub: _sub,
-      _id: _mongoId,
-      userId: _userId,
-      password: _password,
-      accessToken: _accessToken,
-      refreshToken: _refreshToken,
-      access_token: _access,
-      refresh_token: _refresh,
-      iat: _iat,
-      exp: _exp,
-      nbf: _nbf,
-      jti: _jti,
-      role,
-      roles,
-      ...rest
-    } = candidate;
-    const roleList = Array.isArray(roles)
-      ? roles
-      : typeof role === "string"
-        ? [role]
-        : typeof roles === "string"
-          ? [roles]
-          : [];
-    return { ...rest, id: String(id), roles: roleList.filter(isString) };
+    const user = profileOf(candidate, String(id));
+    for (const [key, value] of Object.entries(candidate)) {
+      if (key in user || NOT_PROFILE.test(key) || SKIPPED.includes(key)) {
+        continue;
+      }
+      const json = JSON.stringify(value) ?? "";
+      if (tokens.some((token) => token.length >= 8 && json.includes(token))) continue;
+      user[key] = value;
+    }
+    return user;
+  }
+  const accessToken = tokens[0];
+  if (accessToken && accessToken.split(".").length === 3) {
+    try {
+      const claims = jwtDecode<Record<string, unknown>>(accessToken);
+      if (typeof claims.sub === "string" || typeof claims.sub === "number") {
+        return profileOf(claims, String(claims.sub));
+      }
+    } catch {
+      // not a JWT: nothing to read
+    }
   }
   return undefined;
+}
+
+function profileOf(source: Record<string, unknown>, id: string): BackendUser {
+  const user: BackendUser = { id, roles: rolesOf(source) };
+  if (typeof source.name === "string") user.name = source.name;
+  if (typeof source.email === "string") user.email = source.email;
+  const image = source.image ?? source.picture ?? source.avatar;
+  if (typeof image === "string") user.image = image;
+  return user;
+}
+
+function rolesOf(source: Record<string, unknown>): string[] {
+  const { roles, role } = source;
+  if (Array.isArray(roles)) return roles.filter(isString);
+  if (typeof roles === "string") return [roles];
+  return typeof role === "string" ? [role] : [];
 }
 
 const isString = (value: unknown): value is string => typeof value === "string";
@@ -197,12 +216,27 @@ export function accessTokenOf(runtime: Runtime, state: BackendTokenState): strin
   return name ? jarValue(state.cookies, name, nowSeconds(runtime)) : undefined;
 }
 
-/** What identifies the refresh grant: the refresh token, else the cookies sent to the refresh endpoint. */
-function refreshCredentialOf(runtime: Runtime, state: BackendTokenState): string | undefined {
-  if (state.refreshToken) return state.refreshToken;
+/**
+ * The refresh grant of a session: the refresh token (from the body, or the refresh cookie the
+ * refresh endpoint would receive), and the key that identifies it for single flight and the grace
+ * cache. Without a distinct refresh token the grant is the cookies sent to the refresh endpoint:
+ * they become the key, and nothing but those cookies is sent.
+ */
+function refreshGrantOf(
+  runtime: Runtime,
+  state: BackendTokenState,
+): { key: string; token?: string } | undefined {
   const { refreshToken, refresh } = runtime.options;
-  if (refreshToken.cookie) return jarValue(state.cookies, refreshToken.cookie, nowSeconds(runtime));
-  return refresh ? cookieHeaderFor(state.cookies, refresh.url, nowSeconds(runtime)) : undefined;
+  const now = nowSeconds(runtime);
+  const token =
+    state.refreshToken ??
+    (refreshToken.cookie
+      ? jarValue(state.cookies, refreshToken.cookie, now, refresh?.url)
+      : undefined);
+  if (token) return { key: token, token };
+  if (refreshToken.cookie || !refresh) return undefined;
+  const cookies = cookieHeaderFor(state.cookies, refresh.url, now);
+  return cookies ? { key: cookies } : undefined;
 }
 
 /** Calls an endpoint as the signed-in user: Bearer access token plus the backend cookies. */
@@ -266,15 +300,15 @@ export async function refreshIfNeeded(
   if (!refresh) {
     return now >= (state.accessTokenExpiresAt ?? 0) ? ended(state, "AccessTokenExpired") : state;
   }
-  const credential = refreshCredentialOf(runtime, state);
-  if (!credential) return ended(state, "RefreshTokenExpired");
+  const grant = refreshGrantOf(runtime, state);
+  if (!grant) return ended(state, "RefreshTokenExpired");
   if (!allowRefresh) return state;
   let outcome: RefreshOutcome;
   try {
     let refreshedHere = false;
-    outcome = await runtime.coordinator.run(await refreshKey(runtime, credential), () => {
+    outcome = await runtime.coordinator.run(await refreshKey(runtime, grant.key), () => {
       refreshedHere = true;
-      return refreshAtBackend(runtime, state, credential);
+      return refreshAtBackend(runtime, state, grant.token);
     });
     // A rotation this call just made is the newest; shared ones may have been rotated again.
     if (!refreshedHere) outcome = await newestRotation(runtime, state, outcome);
@@ -305,9 +339,9 @@ async function newestRotation(
 ): Promise<RefreshOutcome> {
   let current = outcome;
   for (let hop = 0; hop < MAX_CHAIN && current.kind === "rotated"; hop++) {
-    const next = refreshCredentialOf(runtime, applyRotation(runtime, state, current));
+    const next = refreshGrantOf(runtime, applyRotation(runtime, state, current));
     if (!next) break;
-    const later = await runtime.coordinator.peek(await refreshKey(runtime, next));
+    const later = await runtime.coordinator.peek(await refreshKey(runtime, next.key));
     if (later?.kind !== "rotated") break;
     current = later;
   }
@@ -338,7 +372,7 @@ function applyRotation(
 async function refreshAtBackend(
   runtime: Runtime,
   state: BackendTokenState,
-  credential: string,
+  token: string | undefined,
 ): Promise<CoordinatedRefresh> {
   const { options } = runtime;
   const endpoint = options.refresh!;
@@ -348,8 +382,8 @@ async function refreshAtBackend(
   let response: Awaited<ReturnType<typeof callBackend>>;
   try {
     response = await callBackend(options, endpoint, {
-      json: typeof transport === "object" ? { [transport.body]: credential } : undefined,
-      bearer: transport === "bearer" ? credential : undefined,
+      json: token && typeof transport === "object" ? { [transport.body]: token } : undefined,
+      bearer: token && transport === "bearer" ? token : undefined,
       jar: state.cookies,
       nowSeconds: now,
     });
@@ -382,10 +416,18 @@ async function refreshAtBackend(
     options.logger.warn(`refresh: backend answered ${response.status}; will retry`);
     return unavailable(retryAfter ?? TRANSIENT_BACKOFF_SECONDS);
   }
-  options.logger.warn(
-    `refresh: backend rejected the refresh token (${response.status}${code ? ` ${code}` : ""}); session ended`,
+  // RFC 6749 §5.2: only these say the grant itself is bad. Anything else (a redirect from a
+  // gateway, 404 during a deploy, 409 "in progress") must not sign anyone out.
+  if (code === "invalid_grant" || [400, 401, 403].includes(response.status)) {
+    options.logger.warn(
+      `refresh: backend rejected the refresh token (${response.status}${code ? ` ${code}` : ""}); session ended`,
+    );
+    return { outcome: { kind: "rejected", status: response.status }, shareForMs: grace };
+  }
+  options.logger.error(
+    `refresh: unexpected status ${response.status} from the refresh endpoint; treated as transient`,
   );
-  return { outcome: { kind: "rejected", status: response.status }, shareForMs: grace };
+  return unavailable(UNEXPECTED_STATUS_BACKOFF_SECONDS);
 }
 
 function unavailable(retryAfterSeconds: number): CoordinatedRefresh {

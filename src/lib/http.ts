@@ -91,9 +91,25 @@ async function readBody(response: Response): Promise<unknown> {
   }
 }
 
-/** @internal The backend's OAuth-style `error` code, if the body carries one. */
+/** OAuth 2.0 error codes (RFC 6749 §5.2, RFC 6750 §3.1): the only `error` values we read or log. */
+const OAUTH_ERRORS = new Set([
+  "invalid_request",
+  "invalid_client",
+  "invalid_grant",
+  "unauthorized_client",
+  "unsupported_grant_type",
+  "invalid_scope",
+  "invalid_token",
+  "insufficient_scope",
+  "access_denied",
+]);
+
+/**
+ * @internal The backend's OAuth-style `error` code, if the body carries a standard one. Other
+ * values are ignored, so nothing a backend echoes there (possibly a token) reaches the logs.
+ */
 export function backendErrorCode(body: unknown): string | undefined {
   if (!isRecord(body)) return undefined;
   const error = body.error;
-  return typeof error === "string" && /^[\w.-]{1,64}$/.test(error) ? error : undefined;
+  return typeof error === "string" && OAUTH_ERRORS.has(error) ? error : undefined;
 }

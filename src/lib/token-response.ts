@@ -66,11 +66,13 @@ export function readTokenResponse(
       status: response.status,
     });
   }
-  const offset = clockOffset(
-    response.headers.get("date"),
+  const dateHeader = response.headers.get("date");
+  const clock = {
     nowSeconds,
-    options.clockToleranceSeconds,
-  );
+    offset: clockOffset(dateHeader, nowSeconds, options.clockToleranceSeconds),
+    tolerance: options.clockToleranceSeconds,
+    dated: dateHeader !== null && Number.isFinite(Date.parse(dateHeader)),
+  };
   const access = findToken(body, changes.set, options.accessToken);
   if (!access) {
     throw new BackendAuthError(
@@ -79,11 +81,7 @@ export function readTokenResponse(
       { status: response.status },
     );
   }
-  const accessTokenExpiresAt = expiryOf("access", options.accessTokenExpiry, access, body, {
-    nowSeconds,
-    offset,
-    tolerance: options.clockToleranceSeconds,
-  });
+  const accessTokenExpiresAt = expiryOf("access", options.accessTokenExpiry, access, body, clock);
   if (accessTokenExpiresAt === undefined) {
     throw new BackendAuthError(
       "BACKEND_RESPONSE_INVALID",
@@ -100,11 +98,13 @@ export function readTokenResponse(
   if (access.from === "body") tokens.accessToken = access.value;
   if (refresh) {
     if (refresh.from === "body") tokens.refreshToken = refresh.value;
-    const refreshTokenExpiresAt = expiryOf("refresh", options.refreshTokenExpiry, refresh, body, {
-      nowSeconds,
-      offset,
-      tolerance: options.clockToleranceSeconds,
-    });
+    const refreshTokenExpiresAt = expiryOf(
+      "refresh",
+      options.refreshTokenExpiry,
+      refresh,
+      body,
+      clock,
+    );
     if (refreshTokenExpiresAt !== undefined) tokens.refreshTokenExpiresAt = refreshTokenExpiresAt;
   }
   return tokens;
@@ -143,7 +143,7 @@ function expiryOf(
   rule: ExpiryOption,
   token: FoundToken,
   body: unknown,
-  clock: { nowSeconds: number; offset: number; tolerance: number },
+  clock: { nowSeconds: number; offset: number; tolerance: number; dated: boolean },
 ): number | undefined {
   const { nowSeconds, offset } = clock;
   if (typeof rule === "object") {
@@ -168,10 +168,15 @@ function expiryOf(
   return token.cookie?.expiresAt;
 }
 
-/** JWT `exp`, moved onto our clock by the skew the token's own `iat` reveals (or the Date header). */
+/**
+ * JWT `exp`, moved onto our clock by the backend's clock offset. The offset comes from the
+ * response's `Date` header; a JWT `iat` is used only when there is none and it lies in our future
+ * (a backend clock that runs ahead). An `iat` in the past says nothing about clocks: the backend
+ * may hand out a token it issued a while ago, whose remaining lifetime must not be stretched.
+ */
 function jwtExpiry(
   token: string,
-  clock: { nowSeconds: number; offset: number; tolerance: number },
+  clock: { nowSeconds: number; offset: number; tolerance: number; dated: boolean },
 ): number | undefined {
   if (token.split(".").length !== 3) return undefined;
   let claims: { exp?: unknown; iat?: unknown };
@@ -182,9 +187,9 @@ function jwtExpiry(
   }
   if (typeof claims.exp !== "number" || !Number.isFinite(claims.exp)) return undefined;
   let offset = clock.offset;
-  if (typeof claims.iat === "number" && Number.isFinite(claims.iat)) {
-    const measured = claims.iat - clock.nowSeconds;
-    offset = Math.abs(measured) > clock.tolerance ? measured : 0;
+  if (!clock.dated && typeof claims.iat === "number" && Number.isFinite(claims.iat)) {
+    const ahead = claims.iat - clock.nowSeconds;
+    if (ahead > clock.tolerance) offset = ahead;
   }
   return claims.exp - offset;
 }
