@@ -1,0 +1,218 @@
+/**
+ * Backends that behave unlike the reference backend: odd field names, unusual statuses, cookie
+ * paths, old tokens. Each runs a tiny real HTTP server on 127.0.0.1 and the real `Auth()`.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { AuthConfig } from "@auth/core";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  BackendCredentials,
+  type BackendCredentialsOptions,
+  MemoryCoordinator,
+  withBackend,
+} from "../src/index.js";
+import { ADMIN, AuthClient, type Harness, recordingLogger, SECRET, setup } from "./helpers.js";
+
+type Handler = (
+  request: IncomingMessage & { body: string },
+  response: ServerResponse,
+) => void | Promise<void>;
+
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+async function quirkyBackend(handler: Handler): Promise<string> {
+  const server = createServer(async (request, response) => {
+    let body = "";
+    for await (const chunk of request) body += chunk;
+    await handler(Object.assign(request, { body }), response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function client(baseUrl: string, options: Partial<BackendCredentialsOptions> = {}) {
+  let offsetMs = 0;
+  const now = () => Date.now() + offsetMs;
+  const logger = recordingLogger();
+  const config = withBackend({
+    secret: SECRET,
+    trustHost: true,
+    basePath: "/auth",
+    logger: { error: () => {}, warn: () => {}, debug: () => {} },
+    providers: [
+      BackendCredentials({
+        baseUrl,
+        logger,
+        now,
+        coordination: new MemoryCoordinator({ now }),
+        ...options,
+      }),
+    ],
+  }) as AuthConfig;
+  return {
+    browser: new AuthClient(config),
+    logger,
+    advance: (s: number) => (offsetMs += s * 1000),
+  };
+}
+
+const json = (response: ServerResponse, status: number, body: unknown, cookies: string[] = []) => {
+  response.writeHead(status, { "content-type": "application/json", "set-cookie": cookies });
+  response.end(JSON.stringify(body));
+};
+
+const jwt = (claims: Record<string, unknown>) =>
+  `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.c2lnbmF0dXJl`;
+
+describe("profile mapping never copies credentials to the session", () => {
+  it("a login body with `token`, `jwt`, expiry and session fields exposes only the profile", async () => {
+    const secret = "opaque-access-token-value-1234567890";
+    const url = await quirkyBackend((_request, response) =>
+      json(response, 200, {
+        id: 7,
+        email: "ada@example.com",
+        name: "Ada",
+        token: secret,
+        expires_in: 900,
+        jwt: `x${secret}`,
+        sessionId: "s-1",
+        scope: "all",
+        department: "Research",
+        preferences: { theme: "dark" },
+        nested: { copy: secret },
+      }),
+    );
+    const { browser } = client(url);
+    await browser.signIn(ADMIN);
+    const session = await browser.session();
+    expect(session?.user).toEqual({
+      image: null,
+      id: "7",
+      email: "ada@example.com",
+      name: "Ada",
+      roles: [],
+      department: "Research",
+      preferences: { theme: "dark" },
+    });
+    expect(JSON.stringify(session)).not.toContain(secret);
+  });
+
+  it("from access-token claims only the standard profile is read", async () => {
+    const access = jwt({
+      sub: "u1",
+      name: "Ada",
+      email: "a@example.com",
+      roles: ["admin"],
+      sid: "family-1",
+      scope: "x",
+      exp: Math.floor(Date.now() / 1000) + 900,
+    });
+    const url = await quirkyBackend((_request, response) =>
+      json(response, 200, { accessToken: access, refreshToken: "r0-refresh-token" }),
+    );
+    const { browser } = client(url);
+    await browser.signIn(ADMIN);
+    expect((await browser.session())?.user).toEqual({
+      image: null,
+      id: "u1",
+      name: "Ada",
+      email: "a@example.com",
+      roles: ["admin"],
+    });
+  });
+});
+
+describe("refresh statuses other than 400/401/403 never end the session", () => {
+  let harness: Harness | undefined;
+  afterEach(async () => {
+    await harness?.close();
+    harness = undefined;
+  });
+
+  for (const status of [302, 404, 409, 422]) {
+    it(`${status} from the refresh endpoint is transient (RefreshUnavailable), logged as unexpected`, async () => {
+      harness = await setup({ accessTokenTtlSeconds: 600 });
+      const browser = harness.client();
+      await browser.signIn(ADMIN);
+      harness.backend.injectFault("refresh", { status, body: { error: "whatever" } });
+      harness.clock.advance(590);
+      const session = await browser.session();
+      expect(session?.error).toBe("RefreshUnavailable");
+      expect(session?.accessTokenExpiresAt).toBeGreaterThan(harness.clock.now() / 1000);
+      expect(harness.logger.lines.join("\n")).toContain(`unexpected status ${status}`);
+    });
+  }
+});
+
+describe("refresh grants that are not a token", () => {
+  it("a cookie-only grant sends the cookies, never the cookie header as a token", async () => {
+    let refreshBody = "unset";
+    const url = await quirkyBackend((request, response) => {
+      if (request.url === "/auth/login") {
+        return json(response, 200, { accessToken: "a0-access-token", expiresIn: 600, id: "1" }, [
+          "sid=SESSIONSECRET; Path=/; HttpOnly",
+        ]);
+      }
+      refreshBody = request.body;
+      expect(request.headers.cookie).toBe("sid=SESSIONSECRET");
+      expect(request.headers.authorization).toBeUndefined();
+      return json(response, 200, { accessToken: "a1-access-token", expiresIn: 600 });
+    });
+    const { browser, advance } = client(url, { refreshTokenTransport: "bearer" });
+    await browser.signIn(ADMIN);
+    advance(590);
+    await browser.session();
+    expect(refreshBody).toBe("");
+    expect((await browser.token())?.backend?.accessToken).toBe("a1-access-token");
+  });
+
+  it("refresh cookies stored at two paths: the one the refresh endpoint receives first is used", async () => {
+    const seen: string[] = [];
+    let issued = 0;
+    const url = await quirkyBackend((request, response) => {
+      const rt = /(?:^|; )rt=([^;]+)/.exec(request.headers.cookie ?? "")?.[1];
+      if (request.url === "/v1/sessions") {
+        return json(response, 200, { accessToken: "a-0", expiresIn: 600, id: "1" }, ["rt=R0"]);
+      }
+      seen.push(rt ?? "none");
+      issued++;
+      // No Path attribute: the default path is the refresh URL's directory, /v1/sessions.
+      return json(response, 200, { accessToken: `a-${issued}`, expiresIn: 600 }, [`rt=R${issued}`]);
+    });
+    const { browser, advance } = client(url, {
+      endpoints: { login: "/v1/sessions", refresh: "/v1/sessions/refresh" },
+      tokens: { refreshToken: { cookie: "rt" } },
+    });
+    await browser.signIn(ADMIN);
+    for (let i = 0; i < 3; i++) {
+      advance(590);
+      await browser.session();
+    }
+    expect(seen).toEqual(["R0", "R1", "R2"]);
+  });
+});
+
+describe("token age is not clock skew", () => {
+  it("an access token issued 10 minutes ago with 5 minutes left is stored with 5 minutes left", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const old = jwt({ sub: "1", iat: now - 600, exp: now + 300 });
+    const url = await quirkyBackend((_request, response) =>
+      json(response, 200, { accessToken: old, refreshToken: "r0-refresh-token" }),
+    );
+    const { browser } = client(url);
+    await browser.signIn(ADMIN);
+    const expiresAt = (await browser.token())?.backend?.accessTokenExpiresAt ?? 0;
+    expect(Math.abs(expiresAt - (now + 300))).toBeLessThanOrEqual(2);
+  });
+});
