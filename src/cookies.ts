@@ -89,7 +89,8 @@ export function isReservedCookieName(
   name: string,
   extra: ReadonlySet<string> = new Set(),
 ): boolean {
-  if (extra.has(name)) return true;
+  // A custom Auth.js cookie name is reserved with its chunks (`name.0`, `name.1`, …).
+  if (extra.has(name) || extra.has(name.replace(/\.\d+$/, ""))) return true;
   const lower = name.toLowerCase();
   return RESERVED_PREFIXES.some((prefix) => lower.startsWith(prefix.toLowerCase()));
 }

@@ -4,7 +4,6 @@ import { CredentialsSignin } from "@auth/core/errors";
  * Every code a {@link BackendAuthError} can carry. `switch (error.code)` narrows on it.
  *
  * - `BACKEND_UNAVAILABLE`: network error, timeout, 429 or 5xx. Transient: try again later.
- * - `BACKEND_REJECTED`: the backend answered 400/401/403 or `invalid_grant`. Final.
  * - `BACKEND_RESPONSE_INVALID`: the backend answered 2xx but the response lacks what the
  *   options say it holds (a token, an expiry, JSON). Misconfiguration: fix the options.
  * - `SESSION_ENDED`: the session holds no usable tokens any more (refresh rejected or expired).
@@ -12,7 +11,6 @@ import { CredentialsSignin } from "@auth/core/errors";
  */
 export type BackendAuthErrorCode =
   | "BACKEND_UNAVAILABLE"
-  | "BACKEND_REJECTED"
   | "BACKEND_RESPONSE_INVALID"
   | "SESSION_ENDED"
   | "NO_SESSION";

@@ -286,7 +286,9 @@ export class RedisCoordinator implements RefreshCoordinator {
       this.#warn("decrypt", "ignored a shared outcome that does not decrypt with the secret");
       return undefined;
     }
-    return { outcome: entry.outcome, shareForMs: Math.max(0, entry.until - Date.now()) };
+    // Redis expires the key on its own; the sealed deadline also rejects a replayed old entry.
+    const remaining = entry.until - Date.now();
+    return remaining > 0 ? { outcome: entry.outcome, shareForMs: remaining } : undefined;
   }
 
   async #write(key: string, { outcome, shareForMs }: CoordinatedRefresh): Promise<void> {

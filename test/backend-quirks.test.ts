@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   BackendCredentials,
   type BackendCredentialsOptions,
+  isReservedCookieName,
   MemoryCoordinator,
   withBackend,
 } from "../src/index.js";
@@ -214,5 +215,27 @@ describe("token age is not clock skew", () => {
     await browser.signIn(ADMIN);
     const expiresAt = (await browser.token())?.backend?.accessTokenExpiresAt ?? 0;
     expect(Math.abs(expiresAt - (now + 300))).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("small contracts", () => {
+  it("a custom Auth.js session cookie name is reserved together with its chunks", () => {
+    const custom = new Set(["app.session"]);
+    expect(isReservedCookieName("app.session", custom)).toBe(true);
+    expect(isReservedCookieName("app.session.0", custom)).toBe(true);
+    expect(isReservedCookieName("app.session.12", custom)).toBe(true);
+    expect(isReservedCookieName("app.sessions", custom)).toBe(false);
+  });
+
+  it("without a refresh endpoint the session lives until the access token expires, then ends", async () => {
+    const harness = await setup({ accessTokenTtlSeconds: 600 }, { endpoints: { refresh: false } });
+    closers.push(() => harness.close());
+    const browser = harness.client();
+    await browser.signIn(ADMIN);
+    harness.clock.advance(590);
+    expect((await browser.session())?.error).toBeUndefined();
+    harness.clock.advance(20);
+    expect((await browser.session())?.error).toBe("AccessTokenExpired");
+    expect(harness.backend.stats.refresh).toBe(0);
   });
 });

@@ -265,7 +265,11 @@ function refreshAt(runtime: Runtime, state: BackendTokenState): number {
 
 /** @internal `true` when the access token is due for a refresh now. */
 export function needsRefresh(runtime: Runtime, state: BackendTokenState): boolean {
-  return !isEnded(state) && nowSeconds(runtime) >= refreshAt(runtime, state);
+  if (isEnded(state)) return false;
+  const now = nowSeconds(runtime);
+  // Without a refresh endpoint there is nothing to do before the token actually expires.
+  if (!runtime.options.refresh) return now >= (state.accessTokenExpiresAt ?? 0);
+  return now >= refreshAt(runtime, state);
 }
 
 /** Ends the session: drops tokens and backend cookies, keeps the profile, records why. */
