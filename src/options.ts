@@ -20,9 +20,9 @@ export type EndpointOption =
  * When both are given the body is tried first.
  */
 export interface TokenLocation {
-  /** Dot path(s) into the JSON body, e.g. `"accessToken"` or `["data.access_token"]`. */
+  /** Dot path(s) into the JSON body, e.g. `"accessToken"` or `["data.access_token"]`. @default none */
   body?: string | readonly string[];
-  /** Name of the `Set-Cookie` cookie that carries the token, e.g. `"refresh_token"`. */
+  /** Name of the `Set-Cookie` cookie that carries the token, e.g. `"refresh_token"`. @default none */
   cookie?: string;
 }
 
@@ -56,7 +56,9 @@ export type RefreshTokenTransport =
 
 /** A minimal logger. Messages never contain tokens or cookie values. */
 export interface BackendLogger {
+  /** Something went wrong that the package handled (transient failure, refused cookie, …). */
   warn(message: string): void;
+  /** A misconfiguration or an unexpected answer; `error` carries a classified cause when known. */
   error(message: string, error?: unknown): void;
 }
 
@@ -68,7 +70,7 @@ export interface BackendCredentialsOptions {
   name?: string;
   /** Base URL of the backend API, e.g. `"https://api.example.com"`. Required. */
   baseUrl: string | URL;
-  /** Backend endpoints. */
+  /** Backend endpoints. @default login `/auth/login`, refresh `/auth/refresh`, no logout, no profile */
   endpoints?: {
     /** Login endpoint; receives the credentials as JSON. @default "/auth/login" (POST) */
     login?: EndpointOption;
@@ -90,14 +92,14 @@ export interface BackendCredentialsOptions {
    * declared in `credentials` are passed). @default the declared fields as they are
    */
   loginBody?: (credentials: Record<string, string>) => unknown;
-  /** Where the tokens are in login and refresh responses. */
+  /** Where the tokens are in login and refresh responses. @default see each token */
   tokens?: {
     /** @default { body: ["accessToken", "access_token", "token"] } */
     accessToken?: TokenLocation;
     /** @default { body: ["refreshToken", "refresh_token"] } */
     refreshToken?: TokenLocation;
   };
-  /** How to learn token expiry (see {@link ExpiryOption}). */
+  /** How to learn token expiry (see {@link ExpiryOption}). @default `"auto"` for both */
   expiry?: {
     /** @default "auto" */
     accessToken?: ExpiryOption;
@@ -295,6 +297,14 @@ function resolveEndpoint(
   const url = new URL(spec.path.replace(/^\/+/, ""), baseUrl);
   if (url.origin !== baseUrl.origin) {
     throw new TypeError(`BackendCredentials: option ${name} must stay on the baseUrl's origin`);
+  }
+  if (
+    spec.headers !== undefined &&
+    (typeof spec.headers !== "object" ||
+      spec.headers === null ||
+      Object.values(spec.headers).some((value) => typeof value !== "string"))
+  ) {
+    throw new TypeError(`BackendCredentials: option ${name}.headers must map names to strings`);
   }
   const method = (spec.method ?? defaultMethod).toUpperCase();
   if (!/^[A-Z]+$/.test(method)) {

@@ -5,8 +5,11 @@
 export interface BackendUser {
   /** Stable user id. */
   id: string;
+  /** Display name. */
   name?: string | null;
+  /** Email address. */
   email?: string | null;
+  /** Avatar URL (`image`, `picture` or `avatar` in the backend's profile). */
   image?: string | null;
   /** Roles used by `allowedRoles` and exposed on `session.user.roles`. @default [] */
   roles: string[];
@@ -46,8 +49,11 @@ export interface StoredCookie {
   path?: string;
   /** Absolute expiry in seconds since the epoch (our clock); absent for session cookies. */
   expiresAt?: number;
+  /** The backend's `HttpOnly` flag (mirrored copies are always HttpOnly). */
   httpOnly?: boolean;
+  /** The backend's `Secure` flag (not enforced server-to-server; mirrored copies use our protocol). */
   secure?: boolean;
+  /** The backend's `SameSite`; copies mirrored to the browser use at least `lax`. */
   sameSite?: "lax" | "strict" | "none";
 }
 

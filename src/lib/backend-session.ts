@@ -98,7 +98,10 @@ async function withSignInErrors<T>(
       runtime.options.logger.error(`${step}: ${error.message}`);
       throw new BackendSignInError("backend_response_invalid", { cause: error });
     }
-    runtime.options.logger.error(`${step}: unexpected error`, error);
+    // App code (mapUser, authorizeUser, loginBody) threw: its message may quote backend data.
+    runtime.options.logger.error(
+      `${step}: unexpected ${error instanceof Error ? error.name : "error"} (message not logged)`,
+    );
     throw new BackendSignInError("backend_response_invalid");
   }
 }
