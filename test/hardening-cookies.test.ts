@@ -163,7 +163,7 @@ describe("reading backend Set-Cookie headers", () => {
     });
     expect(jar.find((cookie) => cookie.name === "quoted")?.value).toBe('"x%3Dy"');
 
-    clock.advance(10); // past the refresh route's fresh-token guard
+    clock.advance(10);
     const stale = String((await browser.token())?.backend?.receivedAt);
     const response = await next.refreshRoute.GET(
       nextRequest(`/api/auth/refresh?callbackUrl=%2F&stale=${stale}`, browser.cookieHeader()),

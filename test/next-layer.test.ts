@@ -123,8 +123,7 @@ describe("proxy", () => {
 
 describe("refresh route", () => {
   it("refreshes once after a 401 and redirects back with the new cookie", async () => {
-    const { backend, next, browser, clock } = await app();
-    clock.advance(10); // older than the fresh-token guard
+    const { backend, next, browser } = await app();
     const stale = String((await browser.token())?.backend?.receivedAt);
     const response = await next.refreshRoute.GET(
       new Request(`${ORIGIN}/api/auth/refresh?callbackUrl=%2Fdashboard&stale=${stale}`, {
@@ -149,17 +148,34 @@ describe("refresh route", () => {
   });
 
   it("ends the session instead of looping when a brand-new token is rejected", async () => {
-    const { backend, next, browser } = await app();
-    const stale = String((await browser.token())?.backend?.receivedAt);
-    const response = await next.refreshRoute.GET(
-      new Request(`${ORIGIN}/api/auth/refresh?callbackUrl=%2Fdashboard&stale=${stale}`, {
-        headers: { cookie: browser.cookieHeader() },
-      }),
+    const { backend, next, browser, clock } = await app();
+    const refresh = (stale: string) =>
+      next.refreshRoute.GET(
+        new Request(`${ORIGIN}/api/auth/refresh?callbackUrl=%2Fdashboard&stale=${stale}`, {
+          headers: { cookie: browser.cookieHeader() },
+        }),
+      );
+    // A 401 right after sign-in: refreshed once, retried once (with a marker cookie).
+    const first = await refresh(String((await browser.token())?.backend?.receivedAt));
+    expect(first.status).toBe(307);
+    expect(first.headers.get("location")).toBe("/dashboard");
+    expect(backend.stats.refreshSucceeded).toBe(1);
+    browser.store(first);
+    const renewed = String((await browser.token())?.backend?.receivedAt);
+    const marker = first.headers
+      .getSetCookie()
+      .find((c) => c.startsWith("authjs-backend.retried="));
+    expect(marker).toBe(
+      `authjs-backend.retried=${renewed}; Max-Age=60; Path=/api/auth/refresh; HttpOnly; SameSite=Lax`,
     );
-    expect(new URL(response.headers.get("location") ?? "", ORIGIN).pathname).toBe(
+    // However long the page takes, the new token's 401 ends the session: no second refresh.
+    clock.advance(30);
+    const second = await refresh(renewed);
+    expect(second.status).toBe(303);
+    expect(new URL(second.headers.get("location") ?? "", ORIGIN).pathname).toBe(
       "/api/auth/expired",
     );
-    expect(backend.stats.refresh).toBe(0);
+    expect(backend.stats.refresh).toBe(1);
   });
 
   for (const evil of [

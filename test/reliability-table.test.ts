@@ -12,8 +12,7 @@ import { describe, expect, it } from "vitest";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DOC = join(ROOT, "docs/reliability.md");
 /** Where the project keeps the checklist the doc embeds (compared when present). */
-const CHECKLIST =
-  process.env.RELIABILITY_CHECKLIST ?? join(ROOT, "../shared/notes/checklist.md");
+const CHECKLIST = process.env.RELIABILITY_CHECKLIST ?? join(ROOT, "../shared/notes/checklist.md");
 
 interface Title {
   /** The title as written between the quotes (templates keep their `${…}`). */

@@ -134,17 +134,42 @@ function withEnvDefaults(config: AuthConfig): AuthConfig & { basePath: string } 
   return resolved as AuthConfig & { basePath: string };
 }
 
-/** @internal Whether session cookies are `__Secure-` prefixed for this request. */
-export function usesSecureCookies(config: AuthConfig, url: URL): boolean {
-  return config.useSecureCookies ?? url.protocol === "https:";
+/** Auth.js's default session cookie names (without and with the `__Secure-` prefix). */
+const SESSION_COOKIE = "authjs.session-token";
+const SECURE_SESSION_COOKIE = `__Secure-${SESSION_COOKIE}`;
+
+/** @internal The session cookie Auth.js reads and writes for a request. */
+export interface SessionCookie {
+  /** Cookie name (chunks are `name.0`, `name.1`, …). */
+  name: string;
+  /** Whether Auth.js uses its secure cookie set (`__Secure-` names, `Secure` attribute). */
+  secure: boolean;
 }
 
-/** @internal The session cookie name Auth.js uses for this request. */
-export function sessionCookieName(config: AuthConfig, url: URL): string {
-  return (
-    config.cookies?.sessionToken?.name ??
-    `${usesSecureCookies(config, url) ? "__Secure-" : ""}authjs.session-token`
-  );
+/**
+ * @internal Which session cookie to use for a request: `config.cookies.sessionToken.name` when
+ * configured; else `__Secure-authjs.session-token` or `authjs.session-token` by
+ * `config.useSecureCookies` when set; else by the cookie the request actually carries (the
+ * `__Secure-` one or its chunks → secure, the plain one → plain), and only when it carries neither
+ * by the protocol of `url`. Behind TLS termination the proxy, route handlers and Server Components
+ * may each see a different protocol; the carried cookie is what the browser was given, so every
+ * helper (reading, rewriting, refreshing, deleting) agrees on it.
+ */
+export function sessionCookieFor(
+  config: AuthConfig,
+  url: URL,
+  cookieHeader: string | null,
+): SessionCookie {
+  let secure = config.useSecureCookies;
+  if (secure === undefined) {
+    const names = cookieHeader ? Object.keys(parseCookie(cookieHeader, { decode: (v) => v })) : [];
+    if (names.some((name) => isSessionCookie(name, SECURE_SESSION_COOKIE))) secure = true;
+    else if (names.some((name) => isSessionCookie(name, SESSION_COOKIE))) secure = false;
+    else secure = url.protocol === "https:";
+  }
+  const name =
+    config.cookies?.sessionToken?.name ?? (secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE);
+  return { name, secure };
 }
 
 /** @internal Decodes the session JWT from a cookie header; `null` when absent or invalid. */
@@ -154,12 +179,13 @@ export async function readSessionToken(
   cookieHeader: string | null,
 ): Promise<JWT | null> {
   if (!cookieHeader) return null;
+  const cookie = sessionCookieFor(config, url, cookieHeader);
   try {
     return await getToken({
       req: { headers: new Headers({ cookie: cookieHeader }) },
       secret: config.secret,
-      secureCookie: usesSecureCookies(config, url),
-      cookieName: sessionCookieName(config, url),
+      secureCookie: cookie.secure,
+      cookieName: cookie.name,
       logger: { error: () => {}, warn: () => {}, debug: () => {} } as never,
     });
   } catch {
@@ -171,6 +197,10 @@ export async function readSessionToken(
  * @internal Runs Auth.js's own session action (`GET {basePath}/session`) for a cookie header,
  * so the `jwt` callback refreshes and Auth.js encodes and chunks the new session cookie itself.
  * Returns the `Set-Cookie` headers and the new session token.
+ *
+ * Auth.js picks its cookie names from the protocol of the URL it is given (unless configured), so
+ * the internal URL gets the protocol of the session cookie the request carries
+ * ({@link sessionCookieFor}): `https:` for the `__Secure-` cookie, `http:` for the plain one.
  */
 export async function runSessionAction(
   config: AuthConfig & { basePath: string },
@@ -178,17 +208,25 @@ export async function runSessionAction(
   cookieHeader: string,
 ): Promise<{ setCookies: string[]; cookieHeader: string; token: JWT | null }> {
   const url = new URL(`${config.basePath}/session`, origin);
+  const cookie = sessionCookieFor(config, url, cookieHeader);
+  url.protocol = cookie.secure ? "https:" : "http:";
   const response = await Auth(new Request(url, { headers: { cookie: cookieHeader } }), config);
   const setCookies = response.headers.getSetCookie();
-  const name = sessionCookieName(config, url);
-  const updated = replaceSessionCookies(cookieHeader, setCookies, name);
+  const updated = replaceSessionCookies(cookieHeader, setCookies, cookie.name);
   return { setCookies, cookieHeader: updated, token: await readSessionToken(config, url, updated) };
 }
 
 /** @internal Is `name` the session cookie or one of its chunks (`name.0`, `name.1`, …)? */
 export function isSessionCookie(name: string, sessionName: string): boolean {
-  return name === sessionName || new RegExp(`^${escapeRegExp(sessionName)}\\.\\d+$`).test(name);
+  if (name === sessionName) return true;
+  return (
+    name.length > sessionName.length + 1 &&
+    name.startsWith(`${sessionName}.`) &&
+    CHUNK_INDEX.test(name.slice(sessionName.length + 1))
+  );
 }
+
+const CHUNK_INDEX = /^\d+$/;
 
 /**
  * @internal A request `Cookie` header with every session cookie (and chunk) replaced by what the
@@ -226,9 +264,5 @@ export function replaceSessionCookies(
 
 /** @internal The backend state of a decoded session token. */
 export function stateOf(token: JWT | null): BackendTokenState | undefined {
-  return token?.backend ?? undefined;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return token?.backend;
 }

@@ -5,7 +5,7 @@ import { runtimeFor } from "../lib/runtime.js";
 import { safeCallbackPath } from "../redirects.js";
 import { type NextContext, readSessionToken, stateOf } from "./context.js";
 import { mirroredCookies, valueForNextCookies } from "./mirror.js";
-import { currentRequest } from "./request-info.js";
+import { currentRequest, forwardedUrl } from "./request-info.js";
 
 /** next-auth's `signIn` as returned by `NextAuth(...)`. */
 export type NextAuthSignIn = (
@@ -107,8 +107,15 @@ export async function loginAction(
 /**
  * @internal `backend.loginRoute(signIn)`: a `POST` route handler taking JSON or form fields.
  * Answers `200 { ok: true, url }` (the session cookie is set), or an error status with `{ error }`:
- * 401 `invalid_credentials`, 403 `role_not_allowed`, 503 `backend_unavailable`,
- * 502 `backend_response_invalid`.
+ * 400 `invalid_request`, 401 `invalid_credentials`, 403 `role_not_allowed`, 403 `forbidden`
+ * (cross-site request), 503 `backend_unavailable`, 502 `backend_response_invalid`.
+ *
+ * next-auth's server-side `signIn` skips Auth.js's CSRF check, so this route checks the request's
+ * provenance itself (login CSRF: another site's form signing the victim into the attacker's
+ * account): it refuses a request whose `Sec-Fetch-Site` is present and neither `same-origin` nor
+ * `none`, or whose `Origin` is present and is neither our forwarded origin (`x-forwarded-host` or
+ * `host`, with `x-forwarded-proto`) nor the request URL's origin. Clients that send neither header
+ * (server-to-server, curl) are not browsers acting for a victim and are accepted.
  */
 export function loginRoute(
   context: NextContext,
@@ -117,6 +124,12 @@ export function loginRoute(
 ): (request: Request) => Promise<Response> {
   return async (request) => {
     const url = new URL(request.url);
+    if (!isSameOriginRequest(request, url)) {
+      return Response.json(
+        { error: "forbidden" },
+        { status: 403, headers: { "cache-control": "private, no-store" } },
+      );
+    }
     let body: Record<string, unknown>;
     try {
       const type = request.headers.get("content-type") ?? "";
@@ -146,6 +159,16 @@ export function loginRoute(
     }[error];
     return Response.json({ error }, { status, headers });
   };
+}
+
+/** The request comes from our own pages (or from a non-browser client): see {@link loginRoute}. */
+function isSameOriginRequest(request: Request, url: URL): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null && site !== "same-origin" && site !== "none") return false;
+  const origin = request.headers.get("origin");
+  return (
+    origin === null || origin === url.origin || origin === forwardedUrl(request.headers).origin
+  );
 }
 
 function credentialsSigninCode(error: unknown): SignInErrorCode | undefined {

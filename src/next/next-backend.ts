@@ -28,16 +28,27 @@ export interface NextBackend {
   fetch: BackendFetch;
   /** The current session's backend credentials (access token, cookie header) for other HTTP clients. Redirects like `fetch` when there is none. */
   getAuth(): Promise<BackendAuth>;
-  /** Route handlers for `refreshPath`: `export const { GET, POST } = backend.refreshRoute`. */
+  /**
+   * Route handlers for `refreshPath`: `export const { GET, POST } = backend.refreshRoute`. Sets a
+   * short-lived `authjs-backend.retried` cookie (HttpOnly, scoped to `refreshPath`) so that a token
+   * the backend rejects right after a refresh ends the session instead of looping.
+   */
   refreshRoute: RouteHandlers;
-  /** Route handlers for `expiredPath`: `export const { GET, POST } = backend.expiredRoute`. */
+  /**
+   * Route handlers for `expiredPath`: `export const { GET, POST } = backend.expiredRoute`. Does not
+   * sign out a live session on a cross-site request (`Sec-Fetch-Site: cross-site`).
+   */
   expiredRoute: RouteHandlers;
   /**
    * Server-action login for `useActionState`: `return backend.login(signIn, formData)`. Redirects to
    * the form's same-origin `callbackUrl` on success; returns `{ error }` with a sign-in code on failure.
    */
   login(signIn: NextAuthSignIn, formData: FormData, options?: LoginOptions): Promise<LoginResult>;
-  /** A `POST` route handler that logs in from JSON or form fields: `export const POST = backend.loginRoute(signIn)`. */
+  /**
+   * A `POST` route handler that logs in from JSON or form fields:
+   * `export const POST = backend.loginRoute(signIn)`. Refuses cross-site requests (`Sec-Fetch-Site`
+   * or `Origin` from another site) with 403 `{ error: "forbidden" }` (login CSRF).
+   */
   loginRoute(
     signIn: NextAuthSignIn,
     options?: LoginOptions,

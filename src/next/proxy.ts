@@ -11,6 +11,7 @@ import {
   stateOf,
 } from "./context.js";
 import { mirrorUpdates } from "./mirror.js";
+import { pathWithParams, redirectResponse } from "./request-info.js";
 
 /** What the proxy knows about the request's session, handed to your own proxy logic. */
 export interface ProxySession {
@@ -26,7 +27,9 @@ export interface BackendProxyOptions {
    * Paths that need a signed-in user: a path prefix (`"/dashboard"` matches `/dashboard` and
    * `/dashboard/…`), a RegExp, or a function of the pathname. Unauthenticated requests are
    * redirected to the sign-in page with a same-origin `callbackUrl`; ended sessions go through the
-   * expired-session route. @default [] (nothing protected; refresh still happens everywhere)
+   * expired-session route. The sign-in page itself (the pathname of `signInPath`) and this layer's
+   * and Auth.js's own routes are never protected, so `protect: ["/"]` cannot loop.
+   * @default [] (nothing protected; refresh still happens everywhere)
    */
   protect?: ReadonlyArray<string | RegExp> | ((pathname: string) => boolean);
   /**
@@ -61,6 +64,8 @@ export function createProxy(context: NextContext, options: BackendProxyOptions =
       url.pathname.startsWith(`${config.basePath}/`) ||
       url.pathname === refreshPath ||
       url.pathname === expiredPath;
+    // The sign-in page must stay reachable without a session (else protect: ["/"] loops).
+    const signInPage = url.pathname === new URL(signInPath, origin).pathname;
     let cookieHeader = request.headers.get("cookie") ?? "";
     let token = ownRoute ? null : await readSessionToken(config, url, cookieHeader);
     let setCookies: string[] = [];
@@ -86,11 +91,14 @@ export function createProxy(context: NextContext, options: BackendProxyOptions =
       : null;
 
     let response: Response | undefined;
-    if (!ownRoute && isProtected(url.pathname)) {
-      if (!current) {
-        response = redirectTo(signInPath, origin, { callbackUrl: safeCallbackPath(path, origin) });
-      } else if (isEnded(current)) {
-        response = redirectTo(expiredPath, origin, { callbackUrl: safeCallbackPath(path, origin) });
+    if (!ownRoute && !signInPage && isProtected(url.pathname)) {
+      const target = !current ? signInPath : isEnded(current) ? expiredPath : undefined;
+      if (target) {
+        const callbackUrl = safeCallbackPath(path, origin);
+        // Absolute: Next.js's proxy adapter cannot parse a relative Location (see redirectResponse).
+        response = redirectResponse(origin, pathWithParams(target, { callbackUrl }), 307, {
+          absolute: true,
+        });
       }
     }
     response ??= await options.then?.(request, { session, requestHeaders });
@@ -99,14 +107,6 @@ export function createProxy(context: NextContext, options: BackendProxyOptions =
     if (setCookies.length > 0) response.headers.set("cache-control", "private, no-store");
     return response;
   };
-}
-
-function redirectTo(path: string, origin: string, params: Record<string, string>): Response {
-  const url = new URL(path, origin);
-  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-  const response = NextResponse.redirect(url, 307);
-  response.headers.set("cache-control", "private, no-store");
-  return response;
 }
 
 function protectMatcher(

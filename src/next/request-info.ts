@@ -16,14 +16,7 @@ export interface RequestInfo {
 /** @internal Reads the current request through `headers()` (read-only: safe in Server Components). */
 export async function currentRequest(): Promise<RequestInfo> {
   const incoming = await headers();
-  const host = incoming.get("x-forwarded-host") ?? incoming.get("host") ?? "localhost";
-  const proto = (incoming.get("x-forwarded-proto") ?? "http").split(",")[0]?.trim() || "http";
-  let url: URL;
-  try {
-    url = new URL(`${proto}://${host}/`);
-  } catch {
-    url = new URL("http://localhost/");
-  }
+  const url = forwardedUrl(incoming);
   const referer = incoming.get("referer");
   const path = incoming.get(PATH_HEADER) ?? (referer ? safeCallbackPath(referer, url.origin) : "/");
   return {
@@ -34,6 +27,20 @@ export async function currentRequest(): Promise<RequestInfo> {
   };
 }
 
+/**
+ * @internal The root URL of the origin the browser used, from `x-forwarded-host` (else `host`) and
+ * `x-forwarded-proto` (else `http`), as Next.js sets them; `http://localhost/` when unusable.
+ */
+export function forwardedUrl(incoming: Headers): URL {
+  const host = incoming.get("x-forwarded-host") ?? incoming.get("host") ?? "localhost";
+  const proto = (incoming.get("x-forwarded-proto") ?? "http").split(",")[0]?.trim() || "http";
+  try {
+    return new URL(`${proto}://${host}/`);
+  } catch {
+    return new URL("http://localhost/");
+  }
+}
+
 /** @internal `path?params` on our origin, params URL-encoded. */
 export function pathWithParams(path: string, params: Record<string, string | undefined>): string {
   const search = new URLSearchParams();
@@ -41,4 +48,27 @@ export function pathWithParams(path: string, params: Record<string, string | und
     if (value !== undefined) search.set(key, value);
   const query = search.toString();
   return query ? `${path}${path.includes("?") ? "&" : "?"}${query}` : path;
+}
+
+/**
+ * @internal A non-cacheable redirect to `path` resolved on `origin`. The `Location` is relative
+ * (`/path?query#hash`): in route handlers `request.url` carries Next.js's internal host
+ * (`localhost:PORT`), not the origin the browser used. The proxy passes `absolute: true`: Next.js's
+ * proxy adapter parses a proxy's `Location` with `new NextURL(location)` and no base URL (a
+ * relative one throws "Invalid URL"), then makes same-host redirects relative itself.
+ */
+export function redirectResponse(
+  origin: string,
+  path: string,
+  status: 303 | 307,
+  { absolute = false }: { absolute?: boolean } = {},
+): Response {
+  const url = new URL(path, origin);
+  return new Response(null, {
+    status,
+    headers: {
+      location: absolute ? url.href : `${url.pathname}${url.search}${url.hash}`,
+      "cache-control": "private, no-store",
+    },
+  });
 }

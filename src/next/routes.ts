@@ -1,4 +1,4 @@
-import { stringifySetCookie } from "cookie";
+import { parseCookie, stringifySetCookie } from "cookie";
 import { isEnded } from "../lib/backend-session.js";
 import { runtimeFor } from "../lib/runtime.js";
 import { safeCallbackPath } from "../redirects.js";
@@ -7,11 +7,11 @@ import {
   type NextContext,
   readSessionToken,
   runSessionAction,
-  sessionCookieName,
+  sessionCookieFor,
   stateOf,
 } from "./context.js";
 import { mirroredNames, mirrorUpdates } from "./mirror.js";
-import { pathWithParams } from "./request-info.js";
+import { pathWithParams, redirectResponse as redirect } from "./request-info.js";
 
 /** A route handler pair for `app/…/route.ts`: `export const { GET, POST } = backend.refreshRoute`. */
 export interface RouteHandlers {
@@ -20,17 +20,23 @@ export interface RouteHandlers {
 }
 
 /**
- * A token younger than this (seconds) that the backend still answers 401 for is not refreshed
- * again: the session is ended instead, so a backend that rejects every token cannot cause a loop.
+ * Marker cookie of the refresh route: after a refresh forced by a failed backend call it holds the
+ * new token's `receivedAt` (scoped to `refreshPath`, one minute). A request that comes back with
+ * that token as `stale` means the backend rejected the token we just got: the session is ended
+ * instead of refreshed again, so a backend that rejects every token cannot cause a loop, however
+ * long the page takes before its backend call.
  */
-const FRESH_TOKEN_SECONDS = 5;
+const RETRIED_COOKIE = "authjs-backend.retried";
+const RETRIED_MAX_AGE_SECONDS = 60;
 
 /**
  * @internal `GET|POST {refreshPath}?callbackUrl=…&stale=…`: refreshes the session (even when the
  * token is not yet due: it is reached after a 401) in a context that can write cookies, then
  * redirects back to the same-origin `callbackUrl` with a 307, so the original request is retried
  * once with the new token. `stale` is the `receivedAt` of the token that failed: when the session
- * has been refreshed since, no new refresh is made.
+ * has been refreshed since, no new refresh is made; when that token is the one a previous visit
+ * here produced (the `authjs-backend.retried` marker cookie), the backend rejected a brand-new
+ * token and the session goes to `expiredPath` instead.
  */
 export function createRefreshRoute(context: NextContext): RouteHandlers {
   const handler = async (request: Request): Promise<Response> => {
@@ -38,18 +44,20 @@ export function createRefreshRoute(context: NextContext): RouteHandlers {
     const url = new URL(request.url);
     const { origin } = url;
     const callbackUrl = safeCallbackPath(url.searchParams.get("callbackUrl"), origin);
-    const { signInPath, expiredPath } = context.options;
+    const { signInPath, expiredPath, refreshPath } = context.options;
     const cookieHeader = request.headers.get("cookie") ?? "";
     const state = stateOf(await readSessionToken(config, url, cookieHeader));
     const runtime = state && runtimeFor(config.providers, state.provider);
     if (!state || !runtime)
       return redirect(origin, pathWithParams(signInPath, { callbackUrl }), 303);
-    if (isEnded(state)) return redirect(origin, pathWithParams(expiredPath, { callbackUrl }), 303);
+    const expired = pathWithParams(expiredPath, { callbackUrl });
+    if (isEnded(state)) return redirect(origin, expired, 303);
     const stale = url.searchParams.get("stale");
     if (stale !== null) {
       if (String(state.receivedAt) !== stale) return redirect(origin, callbackUrl, 307);
-      if (runtime.options.now() / 1000 - state.receivedAt < FRESH_TOKEN_SECONDS) {
-        return redirect(origin, pathWithParams(expiredPath, { callbackUrl }), 303);
+      if (retriedMarker(cookieHeader) === stale) {
+        // `stale` vouches (to the expired route) that this is our own redirect: see there.
+        return redirect(origin, pathWithParams(expired, { stale }), 303);
       }
     }
     const result = await runSessionAction(config, origin, cookieHeader);
@@ -58,7 +66,7 @@ export function createRefreshRoute(context: NextContext): RouteHandlers {
     if (!next) {
       response = redirect(origin, pathWithParams(signInPath, { callbackUrl }), 303);
     } else if (isEnded(next)) {
-      response = redirect(origin, pathWithParams(expiredPath, { callbackUrl }), 303);
+      response = redirect(origin, expired, 303);
     } else if (next.error === "RefreshUnavailable" && next.receivedAt === state.receivedAt) {
       // The backend is unreachable: say so instead of bouncing between page and route.
       response = new Response("The service is temporarily unavailable. Please try again shortly.", {
@@ -67,6 +75,20 @@ export function createRefreshRoute(context: NextContext): RouteHandlers {
       });
     } else {
       response = redirect(origin, callbackUrl, 307);
+      if (stale !== null) {
+        const secure =
+          url.protocol === "https:" || sessionCookieFor(config, url, cookieHeader).secure;
+        response.headers.append(
+          "set-cookie",
+          stringifySetCookie(RETRIED_COOKIE, String(next.receivedAt), {
+            path: refreshPath,
+            maxAge: RETRIED_MAX_AGE_SECONDS,
+            httpOnly: true,
+            secure,
+            sameSite: "lax",
+          }),
+        );
+      }
     }
     for (const cookie of [
       ...result.setCookies,
@@ -79,12 +101,24 @@ export function createRefreshRoute(context: NextContext): RouteHandlers {
   return { GET: handler, POST: handler };
 }
 
+/** The refresh route's marker cookie value, if the request carries it. */
+function retriedMarker(cookieHeader: string): string | undefined {
+  return parseCookie(cookieHeader, { decode: (value) => value })[RETRIED_COOKIE];
+}
+
 /**
  * @internal `GET|POST {expiredPath}?callbackUrl=…`: the sign-out route for sessions that cannot
  * continue (refresh rejected, expired, or a 401 that a refresh did not cure). Calls the backend's
- * logout when tokens remain (failures are logged), deletes the session cookie and its chunks and
- * the mirrored backend cookies, and redirects to the sign-in page with `error=SessionExpired` and
- * a same-origin `callbackUrl`. Never loops: it does not depend on the session being valid.
+ * logout when tokens remain (failures are logged), deletes the session cookie and its chunks, the
+ * mirrored backend cookies and the refresh route's marker cookie, and redirects to the sign-in page
+ * with `error=SessionExpired` and a same-origin `callbackUrl`. Never loops: it does not depend on
+ * the session being valid.
+ *
+ * A cross-site request (`Sec-Fetch-Site: cross-site`, e.g. a link or form on another site) for a
+ * session that has not ended does not sign out: it only redirects to the same-origin `callbackUrl`
+ * (or `/`), so other sites cannot log users out. Ended sessions are always cleaned up, and so is
+ * a session the refresh route sends here (its `stale` parameter names the current token, which
+ * another site cannot know), because a cross-site navigation stays cross-site through redirects.
  */
 export function createExpiredRoute(context: NextContext): RouteHandlers {
   const handler = async (request: Request): Promise<Response> => {
@@ -94,6 +128,14 @@ export function createExpiredRoute(context: NextContext): RouteHandlers {
     const cookieHeader = request.headers.get("cookie") ?? "";
     const token = await readSessionToken(config, url, cookieHeader);
     const state = stateOf(token);
+    if (
+      token &&
+      !(state && isEnded(state)) &&
+      request.headers.get("sec-fetch-site") === "cross-site" &&
+      !(state && url.searchParams.get("stale") === String(state.receivedAt))
+    ) {
+      return redirect(url.origin, callbackUrl, 303);
+    }
     if (token && state) {
       try {
         await config.events?.signOut?.({ token });
@@ -106,16 +148,20 @@ export function createExpiredRoute(context: NextContext): RouteHandlers {
       pathWithParams(context.options.signInPath, { error: "SessionExpired", callbackUrl }),
       303,
     );
-    const sessionName = sessionCookieName(config, url);
+    const sessionName = sessionCookieFor(config, url, cookieHeader).name;
     const runtime = state && runtimeFor(config.providers, state.provider);
     const mirrored = runtime ? mirroredNames(context, runtime, state) : new Set<string>();
-    for (const pair of cookieHeader.split(";")) {
-      const name = pair.split("=", 1)[0]?.trim() ?? "";
-      if (!name || !(isSessionCookie(name, sessionName) || mirrored.has(name))) continue;
+    const deletions = new Map<string, string>(); // name → path
+    for (const name of Object.keys(parseCookie(cookieHeader, { decode: (value) => value }))) {
+      if (isSessionCookie(name, sessionName) || mirrored.has(name)) deletions.set(name, "/");
+    }
+    // Sent only to refreshPath, so not in this request's cookies: deleted blindly.
+    deletions.set(RETRIED_COOKIE, context.options.refreshPath);
+    for (const [name, path] of deletions) {
       response.headers.append(
         "set-cookie",
         stringifySetCookie(name, "", {
-          path: "/",
+          path,
           maxAge: 0,
           // Next.js re-serialises response cookies when the handler also used cookies() (the
           // sign-out event does) and drops Max-Age=0; Expires keeps this a deletion.
@@ -129,16 +175,4 @@ export function createExpiredRoute(context: NextContext): RouteHandlers {
     return response;
   };
   return { GET: handler, POST: handler };
-}
-
-function redirect(origin: string, path: string, status: 303 | 307): Response {
-  return new Response(null, {
-    status,
-    headers: {
-      // Relative: in route handlers request.url carries Next.js's internal host (localhost:PORT),
-      // not the origin the browser used.
-      location: ((url) => `${url.pathname}${url.search}${url.hash}`)(new URL(path, origin)),
-      "cache-control": "private, no-store",
-    },
-  });
 }

@@ -2,6 +2,8 @@
 
 import { useSession } from "next-auth/react";
 import { useEffect, useRef, useState } from "react";
+import { TERMINAL_SESSION_ERRORS } from "../../types.js";
+import { refreshDelayMs, type Stall, stalledAttempts } from "./schedule.js";
 
 /** Props of {@link SessionRefresher}. */
 export interface SessionRefresherProps {
@@ -16,8 +18,6 @@ export interface SessionRefresherProps {
   lockName?: string;
 }
 
-const TERMINAL = new Set(["RefreshTokenRejected", "RefreshTokenExpired", "AccessTokenExpired"]);
-
 /**
  * Keeps the session fresh while a page stays open without navigating: shortly before the access
  * token expires it calls `useSession().update()`, which runs the `jwt` callback through Auth.js's
@@ -26,6 +26,10 @@ const TERMINAL = new Set(["RefreshTokenRejected", "RefreshTokenExpired", "Access
  * - One tab at a time: refreshes are serialised with the Web Locks API, so a second tab finds the
  *   already-rotated cookie and does not refresh again.
  * - Hidden tabs wait until they are visible again.
+ * - Backs off while refreshes do not happen (backend unavailable, `session.error` is
+ *   `RefreshUnavailable`): consecutive `update()` calls that leave `accessTokenExpiresAt` unchanged
+ *   are spaced 2, 4, 8 … up to 60 seconds apart (never past a still-valid token's expiry); a new
+ *   expiry resets the backoff.
  * - A session that has ended (`RefreshTokenRejected`, …) sends the user to `expiredPath`.
  *
  * Render it once inside `<SessionProvider>`. Renders nothing.
@@ -38,23 +42,23 @@ export function SessionRefresher({
   const { data: session, status, update } = useSession();
   const updateRef = useRef(update);
   updateRef.current = update;
-  // Bumped after every update(): if the server did not refresh yet (its buffer is shorter than
-  // ours), the unchanged expiry is rescheduled with a smaller lead instead of never again.
-  const [attempts, setAttempts] = useState(0);
+  // Set after every update(): if the server did not refresh (its buffer is shorter than ours, or
+  // the backend is unavailable), the unchanged expiry is rescheduled, backing off, instead of never
+  // again. It only counts while the expiry stays the same: a new expiry starts over at 0.
+  const [stall, setStall] = useState<Stall>({ count: 0 });
   const expiresAt = session?.accessTokenExpiresAt;
   const error = session?.error;
+  const stalled = stalledAttempts(stall, expiresAt);
 
   useEffect(() => {
     if (status !== "authenticated") return;
-    if (error && TERMINAL.has(error)) {
+    if (error && TERMINAL_SESSION_ERRORS.includes(error)) {
       const here = `${window.location.pathname}${window.location.search}`;
       window.location.assign(`${expiredPath}?${new URLSearchParams({ callbackUrl: here })}`);
       return;
     }
     if (typeof expiresAt !== "number") return;
-    const receivedAt = Date.now() / 1000;
-    const lead = Math.min(refreshBeforeSeconds, Math.max(0, (expiresAt - receivedAt) / 2));
-    const delayMs = Math.max(1000, (expiresAt - lead - receivedAt) * 1000);
+    const delayMs = refreshDelayMs(expiresAt, Date.now() / 1000, refreshBeforeSeconds, stalled);
     let cancelled = false;
 
     const refresh = async () => {
@@ -62,7 +66,7 @@ export function SessionRefresher({
       const run = async () => {
         if (cancelled) return;
         await updateRef.current();
-        if (!cancelled) setAttempts((count) => count + 1);
+        if (!cancelled) setStall({ expiresAt, count: stalled + 1 });
       };
       if (typeof navigator !== "undefined" && navigator.locks) {
         await navigator.locks.request(lockName, run);
@@ -85,7 +89,7 @@ export function SessionRefresher({
       window.clearTimeout(timer);
       document.removeEventListener("visibilitychange", whenVisible);
     };
-  }, [status, expiresAt, error, refreshBeforeSeconds, expiredPath, lockName, attempts]);
+  }, [status, expiresAt, error, refreshBeforeSeconds, expiredPath, lockName, stalled]);
 
   return null;
 }
