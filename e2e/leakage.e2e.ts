@@ -36,10 +36,14 @@ describe("scenario 6: nothing secret reaches the browser", () => {
     const jar = await context.cookies();
     for (const name of BACKEND_COOKIES)
       expect(jar.map((cookie) => cookie.name)).not.toContain(name);
-    // The one mirrored backend cookie is HttpOnly.
-    for (const cookie of jar.filter((cookie) => cookie.name === "theme")) {
-      expect(cookie.httpOnly).toBe(true);
-    }
+    // The one mirrored backend cookie (copied at sign-in by the server action) is HttpOnly.
+    const mirrored = jar.find((cookie) => cookie.name === "theme");
+    expect(mirrored, "mirrorBackendCookies copies `theme` at sign-in").toMatchObject({
+      value: "dark",
+      httpOnly: true,
+      sameSite: "Lax",
+      path: "/",
+    });
 
     // The session JSON: profile and expiry only.
     const session = await sessionJson(page);
