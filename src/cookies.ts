@@ -18,6 +18,8 @@ const RESERVED_PREFIXES = [
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const COOKIE_VALUE =
   /^(?:"[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*"|[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*)$/;
+// What `cookie` accepts when serialising a Path (printable ASCII except ";" and "<").
+const COOKIE_PATH = /^[\u0020-\u003A\u003D-\u007E]*$/;
 const identity = (value: string) => value;
 
 /** Why a backend `Set-Cookie` was not taken into the jar. */
@@ -66,7 +68,12 @@ export function readSetCookies(
       changes.rejected.push({ name, reason: "invalid-value" });
       continue;
     }
-    const path = parsed.path?.startsWith("/") ? parsed.path : defaultPath(requestUrl);
+    // A path that is not printable ASCII (cannot be written back as a cookie) is ignored, as a
+    // browser ignores an invalid Path, and the default path applies.
+    const path =
+      parsed.path?.startsWith("/") && COOKIE_PATH.test(parsed.path)
+        ? parsed.path
+        : defaultPath(requestUrl);
     const expiresAt = cookieExpiry(parsed.maxAge, parsed.expires, nowSeconds);
     if (expiresAt !== undefined && expiresAt <= nowSeconds) {
       changes.deleted.push({ name, path });

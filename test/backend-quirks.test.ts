@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { AuthConfig } from "@auth/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { readSetCookies } from "../src/cookies.js";
 import {
   BackendCredentials,
   type BackendCredentialsOptions,
@@ -237,5 +238,18 @@ describe("small contracts", () => {
     harness.clock.advance(20);
     expect((await browser.session())?.error).toBe("AccessTokenExpired");
     expect(harness.backend.stats.refresh).toBe(0);
+  });
+});
+
+describe("cookie paths the browser could not be given", () => {
+  it("a non-ASCII Path is ignored like a browser would, so the cookie can be mirrored", () => {
+    const headers = new Headers();
+    headers.append("set-cookie", "pref=1; Path=/caf\u00e9");
+    headers.append("set-cookie", "other=2; Path=/a<b");
+    const changes = readSetCookies(headers, new URL("http://127.0.0.1/auth/login"), 1_800_000_000);
+    expect(changes.set.map((cookie) => [cookie.name, cookie.path])).toEqual([
+      ["pref", "/auth"],
+      ["other", "/auth"],
+    ]);
   });
 });

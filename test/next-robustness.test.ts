@@ -403,3 +403,60 @@ describe("<SessionRefresher/> schedule", () => {
     expect(refreshDelayMs(now - 10, now, 30, 20)).toBe(60_000);
   });
 });
+
+describe("second review: proxy and expired route edges", () => {
+  it("a session ended by time alone is signed out even for a cross-site request (no loop back to the page)", async () => {
+    const { next, browser, clock, backend } = await start();
+    const session = await browser.token();
+    // The refresh token's known expiry passes: ended by time, though the cookie says nothing yet.
+    clock.advance((session?.backend?.refreshTokenExpiresAt ?? 0) - clock.now() / 1000 + 1);
+    const response = await next.expiredRoute.GET(
+      new Request(`${ORIGIN}/api/auth/expired?callbackUrl=%2Fdashboard`, {
+        headers: { cookie: browser.cookieHeader(), "sec-fetch-site": "cross-site" },
+      }),
+    );
+    expect(locationOf(response).pathname).toBe("/signin");
+    expect(setCookiesNamed(response, SESSION_COOKIE)[0]).toMatch(/Max-Age=0/);
+    expect(backend.stats.refresh).toBe(0);
+  });
+
+  it("a same-site (sibling subdomain) or foreign-Origin request does not sign out a live session", async () => {
+    const { next, browser, backend } = await start();
+    const crossSite: Array<Record<string, string>> = [
+      { "sec-fetch-site": "same-site" },
+      { origin: "https://evil.example" },
+    ];
+    for (const headers of crossSite) {
+      const response = await next.expiredRoute.POST(
+        new Request(`${ORIGIN}/api/auth/expired?callbackUrl=%2Fdashboard`, {
+          method: "POST",
+          headers: { cookie: browser.cookieHeader(), ...headers },
+        }),
+      );
+      expect(response.headers.get("location")).toBe("/dashboard");
+      expect(setCookiesNamed(response, SESSION_COOKIE)).toEqual([]);
+    }
+    expect(backend.stats.logout).toBe(0);
+  });
+
+  it("a rotation reaches the browser even when the app's proxy logic returns a Response.redirect()", async () => {
+    const { next, browser, clock, backend } = await start();
+    clock.advance(590);
+    const proxy = next.proxy({
+      then: () => Response.redirect(`${ORIGIN}/elsewhere`, 307),
+    });
+    const response = await proxy(nextRequest("/dashboard", browser.cookieHeader()));
+    expect(backend.stats.refreshSucceeded).toBe(1);
+    expect(response.status).toBe(307);
+    expect(setCookieValue(response, SESSION_COOKIE)).toBeTruthy();
+  });
+
+  it("a protect RegExp with the g flag protects every request, not every other one", async () => {
+    const { next } = await start();
+    const proxy = next.proxy({ protect: [/^\/dash/g] });
+    for (let i = 0; i < 3; i++) {
+      const response = await proxy(nextRequest("/dashboard", ""));
+      expect(locationOf(response).pathname).toBe("/signin");
+    }
+  });
+});

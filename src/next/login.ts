@@ -5,7 +5,7 @@ import { runtimeFor } from "../lib/runtime.js";
 import { safeCallbackPath } from "../redirects.js";
 import { type NextContext, readSessionToken, stateOf } from "./context.js";
 import { mirroredCookies, valueForNextCookies } from "./mirror.js";
-import { currentRequest, forwardedUrl } from "./request-info.js";
+import { currentRequest, isSameOriginRequest } from "./request-info.js";
 
 /** next-auth's `signIn` as returned by `NextAuth(...)`. */
 export type NextAuthSignIn = (
@@ -162,15 +162,6 @@ export function loginRoute(
 }
 
 /** The request comes from our own pages (or from a non-browser client): see {@link loginRoute}. */
-function isSameOriginRequest(request: Request, url: URL): boolean {
-  const site = request.headers.get("sec-fetch-site");
-  if (site !== null && site !== "same-origin" && site !== "none") return false;
-  const origin = request.headers.get("origin");
-  return (
-    origin === null || origin === url.origin || origin === forwardedUrl(request.headers).origin
-  );
-}
-
 function credentialsSigninCode(error: unknown): SignInErrorCode | undefined {
   if (typeof error !== "object" || error === null) return undefined;
   const { type, code } = error as { type?: unknown; code?: unknown };

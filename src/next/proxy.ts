@@ -103,9 +103,19 @@ export function createProxy(context: NextContext, options: BackendProxyOptions =
     }
     response ??= await options.then?.(request, { session, requestHeaders });
     response ??= NextResponse.next({ request: { headers: requestHeaders } });
-    for (const cookie of setCookies) response.headers.append("set-cookie", cookie);
-    if (setCookies.length > 0) response.headers.set("cache-control", "private, no-store");
-    return response;
+    if (setCookies.length === 0) return response;
+    // A rotated session must reach the browser whatever the app returned: responses from
+    // Response.redirect() or fetch() have immutable headers, so copy those first.
+    let writable = response;
+    try {
+      writable.headers.append("x-authjs-backend-probe", "1");
+      writable.headers.delete("x-authjs-backend-probe");
+    } catch {
+      writable = new NextResponse(response.body, response);
+    }
+    for (const cookie of setCookies) writable.headers.append("set-cookie", cookie);
+    writable.headers.set("cache-control", "private, no-store");
+    return writable;
   };
 }
 
@@ -116,8 +126,12 @@ function protectMatcher(
   if (!Array.isArray(protect)) {
     throw new TypeError("backend.proxy: option protect must be an array or a function");
   }
+  // A RegExp with the `g` or `y` flag keeps its position between calls: use a stateless copy.
+  const rules = protect.map((rule) =>
+    rule instanceof RegExp ? new RegExp(rule.source, rule.flags.replace(/[gy]/g, "")) : rule,
+  );
   return (pathname) =>
-    protect.some((rule) =>
+    rules.some((rule) =>
       typeof rule === "string"
         ? pathname === rule || pathname.startsWith(rule.endsWith("/") ? rule : `${rule}/`)
         : rule.test(pathname),

@@ -72,3 +72,16 @@ export function redirectResponse(
     },
   });
 }
+
+/**
+ * @internal `false` for a request another site caused: `Sec-Fetch-Site` other than `same-origin`
+ * or `none`, or an `Origin` that is neither the request URL's nor the forwarded one.
+ */
+export function isSameOriginRequest(request: Request, url: URL): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null && site !== "same-origin" && site !== "none") return false;
+  const origin = request.headers.get("origin");
+  return (
+    origin === null || origin === url.origin || origin === forwardedUrl(request.headers).origin
+  );
+}

@@ -1,5 +1,5 @@
 import { parseCookie, stringifySetCookie } from "cookie";
-import { isEnded } from "../lib/backend-session.js";
+import { isEnded, refreshIfNeeded } from "../lib/backend-session.js";
 import { runtimeFor } from "../lib/runtime.js";
 import { safeCallbackPath } from "../redirects.js";
 import {
@@ -11,7 +11,11 @@ import {
   stateOf,
 } from "./context.js";
 import { mirroredNames, mirrorUpdates } from "./mirror.js";
-import { pathWithParams, redirectResponse as redirect } from "./request-info.js";
+import {
+  isSameOriginRequest,
+  pathWithParams,
+  redirectResponse as redirect,
+} from "./request-info.js";
 
 /** A route handler pair for `app/…/route.ts`: `export const { GET, POST } = backend.refreshRoute`. */
 export interface RouteHandlers {
@@ -114,8 +118,9 @@ function retriedMarker(cookieHeader: string): string | undefined {
  * with `error=SessionExpired` and a same-origin `callbackUrl`. Never loops: it does not depend on
  * the session being valid.
  *
- * A cross-site request (`Sec-Fetch-Site: cross-site`, e.g. a link or form on another site) for a
- * session that has not ended does not sign out: it only redirects to the same-origin `callbackUrl`
+ * A request another site caused (`Sec-Fetch-Site` other than same-origin/none, or a foreign
+ * `Origin`: a link or form on another site, a sibling subdomain) for a session that has not ended
+ * (also by time) does not sign out: it only redirects to the same-origin `callbackUrl`
  * (or `/`), so other sites cannot log users out. Ended sessions are always cleaned up, and so is
  * a session the refresh route sends here (its `stale` parameter names the current token, which
  * another site cannot know), because a cross-site navigation stays cross-site through redirects.
@@ -128,10 +133,15 @@ export function createExpiredRoute(context: NextContext): RouteHandlers {
     const cookieHeader = request.headers.get("cookie") ?? "";
     const token = await readSessionToken(config, url, cookieHeader);
     const state = stateOf(token);
+    const runtime = state && runtimeFor(config.providers, state.provider);
+    // Ended counts what time alone has ended too (refresh token expired, …), without a refresh.
+    const ended =
+      state !== undefined &&
+      isEnded(runtime ? await refreshIfNeeded(runtime, state, { allowRefresh: false }) : state);
     if (
       token &&
-      !(state && isEnded(state)) &&
-      request.headers.get("sec-fetch-site") === "cross-site" &&
+      !ended &&
+      !isSameOriginRequest(request, url) &&
       !(state && url.searchParams.get("stale") === String(state.receivedAt))
     ) {
       return redirect(url.origin, callbackUrl, 303);
@@ -149,7 +159,6 @@ export function createExpiredRoute(context: NextContext): RouteHandlers {
       303,
     );
     const sessionName = sessionCookieFor(config, url, cookieHeader).name;
-    const runtime = state && runtimeFor(config.providers, state.provider);
     const mirrored = runtime ? mirroredNames(context, runtime, state) : new Set<string>();
     const deletions = new Map<string, string>(); // name → path
     for (const name of Object.keys(parseCookie(cookieHeader, { decode: (value) => value }))) {

@@ -66,7 +66,9 @@ export function SessionRefresher({
       const run = async () => {
         if (cancelled) return;
         await updateRef.current();
-        if (!cancelled) setStall({ expiresAt, count: stalled + 1 });
+        // Recorded even when this effect was cleaned up meanwhile: update() itself switches the
+        // status to "loading", which re-runs the effect; skipping this would lose the backoff.
+        setStall({ expiresAt, count: stalled + 1 });
       };
       if (typeof navigator !== "undefined" && navigator.locks) {
         await navigator.locks.request(lockName, run);
