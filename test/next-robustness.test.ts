@@ -443,7 +443,7 @@ describe("second review: proxy and expired route edges", () => {
     const { next, browser, clock, backend } = await start();
     clock.advance(590);
     const proxy = next.proxy({
-      then: () => Response.redirect(`${ORIGIN}/elsewhere`, 307),
+      handler: () => Response.redirect(`${ORIGIN}/elsewhere`, 307),
     });
     const response = await proxy(nextRequest("/dashboard", browser.cookieHeader()));
     expect(backend.stats.refreshSucceeded).toBe(1);

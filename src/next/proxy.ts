@@ -37,7 +37,7 @@ export interface BackendProxyOptions {
    * (our cookies are added to it), or nothing to continue. To continue with the refreshed session,
    * return `NextResponse.next({ request: { headers: requestHeaders } })`.
    */
-  then?: (
+  handler?: (
     request: NextRequest,
     context: { session: ProxySession | null; requestHeaders: Headers },
   ) => Response | undefined | Promise<Response | undefined>;
@@ -101,7 +101,7 @@ export function createProxy(context: NextContext, options: BackendProxyOptions =
         });
       }
     }
-    response ??= await options.then?.(request, { session, requestHeaders });
+    response ??= await options.handler?.(request, { session, requestHeaders });
     response ??= NextResponse.next({ request: { headers: requestHeaders } });
     if (setCookies.length === 0) return response;
     // A rotated session must reach the browser whatever the app returned: responses from
