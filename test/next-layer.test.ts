@@ -1,52 +1,20 @@
-import type { AuthConfig } from "@auth/core";
 import { NextRequest } from "next/server";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Backend, startBackend } from "../example-app/backend/server.mjs";
-import { BackendCredentials, MemoryCoordinator } from "../src/index.js";
-import { type NextBackend, nextBackend } from "../src/next/index.js";
-import {
-  ADMIN,
-  AuthClient,
-  decodeSessionCookie,
-  ORIGIN,
-  recordingLogger,
-  SECRET,
-  SESSION_COOKIE,
-  sharedClock,
-} from "./helpers.js";
+import type { NextBackend } from "../src/next/index.js";
+import { nextApp } from "./hardening-helpers.js";
+import { ADMIN, AuthClient, decodeSessionCookie, ORIGIN, SESSION_COOKIE } from "./helpers.js";
 
-let backend: Backend | undefined;
+let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
-  await backend?.close();
-  backend = undefined;
+  await close?.();
+  close = undefined;
 });
 
 /** A Next.js app's view: nextBackend over the reference backend, plus a signed-in browser. */
 async function app() {
-  backend = await startBackend({ accessTokenTtlSeconds: 600, tokenPlacement: "mixed" });
-  const clock = sharedClock(backend);
-  const logger = recordingLogger();
-  const config: AuthConfig = {
-    secret: SECRET,
-    trustHost: true,
-    basePath: "/api/auth",
-    pages: { signIn: "/signin" },
-    logger: { error: () => {}, warn: () => {}, debug: () => {} },
-    providers: [
-      BackendCredentials({
-        baseUrl: backend.url,
-        endpoints: { logout: "/auth/logout" },
-        tokens: { accessToken: { body: "accessToken" }, refreshToken: { cookie: "refresh_token" } },
-        now: clock.now,
-        logger,
-        coordination: new MemoryCoordinator({ now: clock.now }),
-      }),
-    ],
-  };
-  const next = nextBackend(config);
-  const browser = new AuthClient(next.authConfig(new Request(ORIGIN)), "/api/auth");
-  await browser.signIn(ADMIN);
-  return { backend, clock, next, browser, logger };
+  const started = await nextApp();
+  close = started.close;
+  return started;
 }
 
 function proxyRequest(next: NextBackend, path: string, cookie: string) {
