@@ -1,15 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BackendAuthError, getBackendAuth } from "../src/index.js";
-import { ADMIN, type Harness, ORIGIN, setup } from "./helpers.js";
-
-let harness: Harness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
+import { ADMIN, ORIGIN, setup } from "./helpers.js";
 
 async function signedIn() {
-  harness = await setup({ accessTokenTtlSeconds: 600, tokenPlacement: "mixed" });
+  const harness = await setup({ accessTokenTtlSeconds: 600, tokenPlacement: "mixed" });
   const browser = harness.client();
   await browser.signIn(ADMIN);
   const request = () =>

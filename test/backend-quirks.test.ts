@@ -14,7 +14,7 @@ import {
   MemoryCoordinator,
   withBackend,
 } from "../src/index.js";
-import { ADMIN, AuthClient, type Harness, recordingLogger, SECRET, setup } from "./helpers.js";
+import { ADMIN, AuthClient, recordingLogger, SECRET, setup } from "./helpers.js";
 
 type Handler = (
   request: IncomingMessage & { body: string },
@@ -136,15 +136,9 @@ describe("profile mapping never copies credentials to the session", () => {
 });
 
 describe("refresh statuses other than 400/401/403 never end the session", () => {
-  let harness: Harness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
-
   for (const status of [302, 404, 409, 422]) {
     it(`${status} from the refresh endpoint is transient (RefreshUnavailable), logged as unexpected`, async () => {
-      harness = await setup({ accessTokenTtlSeconds: 600 });
+      const harness = await setup({ accessTokenTtlSeconds: 600 });
       const browser = harness.client();
       await browser.signIn(ADMIN);
       harness.backend.injectFault("refresh", { status, body: { error: "whatever" } });
@@ -230,7 +224,6 @@ describe("small contracts", () => {
 
   it("without a refresh endpoint the session lives until the access token expires, then ends", async () => {
     const harness = await setup({ accessTokenTtlSeconds: 600 }, { endpoints: { refresh: false } });
-    closers.push(() => harness.close());
     const browser = harness.client();
     await browser.signIn(ADMIN);
     harness.clock.advance(590);

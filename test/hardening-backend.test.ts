@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Backend, BackendOptions } from "../example-app/backend/server.mjs";
 import {
   type BackendCredentialsOptions,
@@ -11,17 +11,11 @@ import {
 import { signInCode } from "./hardening-helpers.js";
 import { ADMIN, type Harness, SESSION_COOKIE, setup, tokenFromResponse } from "./helpers.js";
 
-let harness: Harness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
 async function start(
   backend: BackendOptions = {},
   provider: Partial<BackendCredentialsOptions> = {},
 ): Promise<Harness> {
-  harness = await setup({ accessTokenTtlSeconds: 600, ...backend }, provider);
+  const harness = await setup({ accessTokenTtlSeconds: 600, ...backend }, provider);
   return harness;
 }
 

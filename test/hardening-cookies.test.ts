@@ -1,6 +1,6 @@
 import { decode } from "@auth/core/jwt";
 import { NextResponse } from "next/server";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Backend, BackendOptions } from "../example-app/backend/server.mjs";
 import type { BackendCredentialsOptions } from "../src/index.js";
 import { valueForNextCookies } from "../src/next/mirror.js";
@@ -12,30 +12,13 @@ import {
   nextRequest,
   setCookiesNamed,
 } from "./hardening-helpers.js";
-import {
-  ADMIN,
-  decodeSessionCookie,
-  type Harness,
-  ORIGIN,
-  SECRET,
-  SESSION_COOKIE,
-  setup,
-} from "./helpers.js";
-
-let harness: Harness | undefined;
-let closeApp: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await harness?.close();
-  await closeApp?.();
-  harness = undefined;
-  closeApp = undefined;
-});
+import { ADMIN, decodeSessionCookie, ORIGIN, SECRET, SESSION_COOKIE, setup } from "./helpers.js";
 
 async function signedIn(
   backend: BackendOptions = {},
   provider: Partial<BackendCredentialsOptions> = {},
 ) {
-  harness = await setup({ accessTokenTtlSeconds: 600, ...backend }, provider);
+  const harness = await setup({ accessTokenTtlSeconds: 600, ...backend }, provider);
   const browser = harness.client();
   const response = await browser.signIn(ADMIN);
   return { ...harness, browser, response };
@@ -123,7 +106,7 @@ describe("reading backend Set-Cookie headers", () => {
   });
 
   it("a customised Auth.js cookie name (config.cookies) is protected like the defaults", async () => {
-    harness = await setup(
+    const harness = await setup(
       { accessTokenTtlSeconds: 600, tokenPlacement: "body" },
       { fetch: addingSetCookies("/auth/login", () => ["app-session=forged; Path=/"]) },
       {
@@ -153,7 +136,6 @@ describe("reading backend Set-Cookie headers", () => {
       },
       { mirrorBackendCookies: ["pref", "quoted"] },
     );
-    closeApp = app.close;
     const { backend, browser, clock, next } = app;
     const jar = (await browser.token())?.backend?.cookies ?? [];
     expect(jar.find((cookie) => cookie.name === "pref")).toEqual({
@@ -260,7 +242,6 @@ describe("oversized sessions", () => {
       {},
       { fetch: addingSetCookies("/auth/login", () => [`big=${big}; Path=/`]) },
     );
-    closeApp = app.close;
     const { backend, browser, clock, next } = app;
     const chunks = chunkNames(browser);
     expect(chunks.length).toBeGreaterThanOrEqual(2);
@@ -294,7 +275,6 @@ describe("backend cookies mirrored to the browser", () => {
       { fetch: addingSetCookies("/auth/refresh", () => extra) },
       { mirrorBackendCookies: true },
     );
-    closeApp = app.close;
     const proxy = app.next.proxy({ protect: ["/dashboard"] });
     const visit = async (path = "/dashboard") => {
       const response = await proxy(nextRequest(path, app.browser.cookieHeader()));

@@ -5,6 +5,7 @@
 import type { AuthConfig } from "@auth/core";
 import { decode, type JWT } from "@auth/core/jwt";
 import { NextRequest } from "next/server";
+import { onTestFinished } from "vitest";
 import { type BackendOptions, startBackend } from "../example-app/backend/server.mjs";
 import {
   BackendCredentials,
@@ -78,7 +79,10 @@ export function setCookiesNamed(response: Response, name: string): string[] {
   return response.headers.getSetCookie().filter((header) => header.startsWith(`${name}=`));
 }
 
-/** A Next.js app's view of the reference backend: `nextBackend` plus a signed-in browser. */
+/**
+ * A Next.js app's view of the reference backend: `nextBackend` plus a signed-in browser. Call it
+ * inside a test: the backend is closed when the test finishes.
+ */
 export async function nextApp(
   backendOptions: BackendOptions = {},
   providerOptions: Partial<BackendCredentialsOptions> = {},
@@ -89,6 +93,7 @@ export async function nextApp(
     tokenPlacement: "mixed",
     ...backendOptions,
   });
+  onTestFinished(() => backend.close());
   const clock = sharedClock(backend);
   const logger = recordingLogger();
   const config: AuthConfig = {
@@ -122,4 +127,20 @@ export async function nextApp(
 /** A request to a Next.js route handler or the proxy, with the browser's cookies. */
 export function nextRequest(path: string, cookie: string): NextRequest {
   return new NextRequest(`${ORIGIN}${path}`, { headers: cookie ? { cookie } : {} });
+}
+
+/**
+ * Stands in for next-auth's `signIn(provider, { redirect: false, ...fields })` from `NextAuth()`:
+ * signs `browser` in through the real `Auth()` and throws a `CredentialsSignin`-shaped error on
+ * failure, as next-auth does.
+ */
+export function nextAuthSignIn(browser: AuthClient) {
+  return async (provider: string, options: Record<string, unknown>): Promise<void> => {
+    const { redirect: _redirect, ...fields } = options;
+    const response = await browser.signIn(fields as Record<string, string>, provider);
+    const code = signInCode(response);
+    if (code) {
+      throw Object.assign(new Error("CredentialsSignin"), { type: "CredentialsSignin", code });
+    }
+  };
 }

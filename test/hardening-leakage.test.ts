@@ -11,29 +11,14 @@ import {
 import {
   addingSetCookies,
   nextApp,
+  nextAuthSignIn,
   nextRequest,
   setCookiesNamed,
-  signInCode,
 } from "./hardening-helpers.js";
-import {
-  ADMIN,
-  AuthClient,
-  type Harness,
-  ORIGIN,
-  SECRET,
-  SESSION_COOKIE,
-  setup,
-  USER,
-} from "./helpers.js";
+import { ADMIN, AuthClient, ORIGIN, SECRET, SESSION_COOKIE, setup, USER } from "./helpers.js";
 
-let harness: Harness | undefined;
-let closeApp: (() => Promise<void>) | undefined;
 afterEach(async () => {
   vi.restoreAllMocks();
-  await harness?.close();
-  await closeApp?.();
-  harness = undefined;
-  closeApp = undefined;
 });
 
 const EVIL = ["https://evil.example/x", "//evil.example", "/\\evil.example", "javascript:alert(1)"];
@@ -52,7 +37,7 @@ function stringsIn(value: unknown): string[] {
 describe("what the session exposes", () => {
   it("exposeAccessToken: true puts accessToken on the session; the default does not", async () => {
     for (const exposeAccessToken of [false, true]) {
-      harness = await setup(
+      const harness = await setup(
         { accessTokenTtlSeconds: 600, tokenPlacement: "mixed" },
         exposeAccessToken ? { exposeAccessToken } : {},
       );
@@ -73,7 +58,6 @@ describe("what the session exposes", () => {
         expect(JSON.stringify(session)).not.toContain(state?.accessToken);
       }
       await harness.close();
-      harness = undefined;
     }
   });
 });
@@ -81,7 +65,7 @@ describe("what the session exposes", () => {
 describe("redirects stay on our origin", () => {
   for (const evil of EVIL) {
     it(`Auth.js sign-in and sign-out with callbackUrl=${evil} end on our origin`, async () => {
-      harness = await setup({ accessTokenTtlSeconds: 600 });
+      const harness = await setup({ accessTokenTtlSeconds: 600 });
       const browser = harness.client();
       const post = async (path: string, fields: Record<string, string>) => {
         const { csrfToken } = (await (await browser.request("/csrf")).json()) as {
@@ -115,16 +99,8 @@ describe("redirects stay on our origin", () => {
 
     it(`Next.js login route, refresh route and expired route keep callbackUrl=${evil} on our origin`, async () => {
       const app = await nextApp();
-      closeApp = app.close;
       const { next, browser } = app;
-      // next-auth's signIn(provider, { redirect: false, ...fields }) against the real Auth().
-      const signIn = async (provider: string, options: Record<string, unknown>) => {
-        const { redirect: _redirect, ...fields } = options;
-        const response = await browser.signIn(fields as Record<string, string>, provider);
-        const code = signInCode(response);
-        if (code)
-          throw Object.assign(new Error("CredentialsSignin"), { type: "CredentialsSignin", code });
-      };
+      const signIn = nextAuthSignIn(browser);
       const login = await next.loginRoute(signIn)(
         new Request(`${ORIGIN}/api/login`, {
           method: "POST",
@@ -152,7 +128,7 @@ describe("redirects stay on our origin", () => {
 
 describe("logout", () => {
   it("a backend logout failure (dropped, 500) still clears our side: Auth.js sign-out and the expired route", async () => {
-    harness = await setup({ accessTokenTtlSeconds: 600 });
+    const harness = await setup({ accessTokenTtlSeconds: 600 });
     const browser = harness.client();
     await browser.signIn(ADMIN);
     harness.backend.injectFault("logout", { drop: true });
@@ -164,7 +140,6 @@ describe("logout", () => {
     expect(harness.logger.lines).toContain("warn logout: POST /auth/logout failed (network error)");
 
     const app = await nextApp({}, {}, { mirrorBackendCookies: true });
-    closeApp = app.close;
     app.backend.injectFault("logout", { status: 500 });
     // The browser holds the mirrored backend cookie (as after a refresh through our routes).
     app.browser.cookies.set("theme", "dark");
@@ -275,7 +250,7 @@ describe("leakage into logs", () => {
     const coordination = new FailingOnceCoordinator(
       new RedisCoordinator({ commands: redisDown, secret: SECRET, commandTimeoutMs: 100 }),
     );
-    harness = await setup(
+    const harness = await setup(
       { accessTokenTtlSeconds: 600, tokenPlacement: "mixed" },
       {
         endpoints: { logout: "/auth/logout", profile: "/users/me" },

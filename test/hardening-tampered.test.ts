@@ -1,5 +1,5 @@
 import { encode } from "@auth/core/jwt";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BackendAuthError, getBackendAuth } from "../src/index.js";
 import {
   addingSetCookies,
@@ -9,27 +9,10 @@ import {
   nextRequest,
   sessionCookieOf,
 } from "./hardening-helpers.js";
-import {
-  ADMIN,
-  AuthClient,
-  type Harness,
-  ORIGIN,
-  SECRET,
-  SESSION_COOKIE,
-  setup,
-} from "./helpers.js";
+import { ADMIN, AuthClient, ORIGIN, SECRET, SESSION_COOKIE, setup } from "./helpers.js";
 
 const NEW_SECRET = "a-brand-new-secret-of-at-least-32-characters";
 const OTHER_APP_SECRET = "another-apps-secret-of-at-least-32-characters";
-
-let harness: Harness | undefined;
-let closeApp: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await harness?.close();
-  await closeApp?.();
-  harness = undefined;
-  closeApp = undefined;
-});
 
 /** Replaces one base64url character in the middle of `value` with another. */
 function flipOneCharacter(value: string): string {
@@ -102,7 +85,7 @@ const TAMPERINGS: ReadonlyArray<
 
 /** A signed-in browser whose session is chunked (a 5000-byte backend cookie rides along). */
 async function chunkedSession() {
-  harness = await setup(
+  const harness = await setup(
     { accessTokenTtlSeconds: 600, tokenPlacement: "body" },
     { fetch: addingSetCookies("/auth/login", () => [`big=${"z".repeat(5_000)}; Path=/`]) },
   );
@@ -179,7 +162,6 @@ describe("tampered or foreign session cookies through the Next.js layer", () => 
         {},
         { fetch: addingSetCookies("/auth/login", () => [`big=${"z".repeat(5_000)}; Path=/`]) },
       );
-      closeApp = app.close;
       const { backend, browser, clock, next } = app;
       expect(chunkNames(browser).length).toBeGreaterThanOrEqual(2);
       await tamper(browser.cookies);

@@ -1,6 +1,7 @@
 import { Auth, type AuthConfig } from "@auth/core";
 import { decode, type JWT } from "@auth/core/jwt";
 import type { Session } from "@auth/core/types";
+import { onTestFinished } from "vitest";
 import { type Backend, type BackendOptions, startBackend } from "../example-app/backend/server.mjs";
 import {
   BackendCredentials,
@@ -50,13 +51,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Starts a reference backend and an Auth.js config using BackendCredentials against it. */
+/**
+ * Starts a reference backend and an Auth.js config using BackendCredentials against it. Call it
+ * inside a test: the backend is closed when the test finishes (`close()` may end it earlier).
+ */
 export async function setup(
   backendOptions: BackendOptions = {},
   providerOptions: Partial<BackendCredentialsOptions> = {},
   authOptions: Partial<AuthConfig> = {},
 ): Promise<Harness> {
   const backend = await startBackend(backendOptions);
+  onTestFinished(() => backend.close());
   const logger = recordingLogger();
   const clock = sharedClock(backend);
   const coordinator = new MemoryCoordinator({ now: clock.now });

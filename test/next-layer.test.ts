@@ -1,19 +1,12 @@
 import { NextRequest } from "next/server";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { NextBackend } from "../src/next/index.js";
 import { nextApp } from "./hardening-helpers.js";
 import { ADMIN, AuthClient, decodeSessionCookie, ORIGIN, SESSION_COOKIE } from "./helpers.js";
 
-let close: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await close?.();
-  close = undefined;
-});
-
 /** A Next.js app's view: nextBackend over the reference backend, plus a signed-in browser. */
 async function app() {
   const started = await nextApp();
-  close = started.close;
   return started;
 }
 

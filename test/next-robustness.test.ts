@@ -6,24 +6,17 @@
  */
 import { decode, encode, type JWT } from "@auth/core/jwt";
 import { NextRequest } from "next/server";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { refreshDelayMs, type Stall, stalledAttempts } from "../src/next/client/schedule.js";
 import type { NextBackendOptions } from "../src/next/index.js";
-import { nextApp, nextRequest, setCookiesNamed, signInCode } from "./hardening-helpers.js";
+import { nextApp, nextAuthSignIn, nextRequest, setCookiesNamed } from "./hardening-helpers.js";
 import { type AuthClient, ORIGIN, SECRET, SESSION_COOKIE, USER } from "./helpers.js";
 
 const SECURE_COOKIE = `__Secure-${SESSION_COOKIE}`;
 const RETRIED_COOKIE = "authjs-backend.retried";
 
-let closeApp: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await closeApp?.();
-  closeApp = undefined;
-});
-
 async function start(nextOptions: NextBackendOptions = {}) {
   const app = await nextApp({}, {}, nextOptions);
-  closeApp = app.close;
   return app;
 }
 
@@ -199,14 +192,7 @@ describe("login route: login CSRF", () => {
   async function loginApp() {
     const app = await start();
     const { browser } = app;
-    // next-auth's signIn(provider, { redirect: false, ...fields }) against the real Auth().
-    const signIn = async (provider: string, options: Record<string, unknown>) => {
-      const { redirect: _redirect, ...fields } = options;
-      const response = await browser.signIn(fields as Record<string, string>, provider);
-      const code = signInCode(response);
-      if (code)
-        throw Object.assign(new Error("CredentialsSignin"), { type: "CredentialsSignin", code });
-    };
+    const signIn = nextAuthSignIn(browser);
     const route = app.next.loginRoute(signIn);
     const post = (headers: Record<string, string>, url = `${ORIGIN}/api/login`) =>
       route(

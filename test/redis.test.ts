@@ -10,14 +10,7 @@ import {
   type RefreshOutcome,
 } from "../src/index.js";
 import type { InstanceMessage, ParentMessage } from "./fixtures/instance.js";
-import {
-  ADMIN,
-  type Harness,
-  recordingLogger,
-  SECRET,
-  setup,
-  tokenFromResponse,
-} from "./helpers.js";
+import { ADMIN, recordingLogger, SECRET, setup, tokenFromResponse } from "./helpers.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 
 let redis: RedisServer;
@@ -284,14 +277,11 @@ interface Instance {
 }
 
 const children: ChildProcess[] = [];
-let harness: Harness | undefined;
 
 afterEach(async () => {
   for (const child of children.splice(0)) {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
-  await harness?.close();
-  harness = undefined;
 });
 
 /** Forks an app instance (test/fixtures/instance.ts) and waits until it listens. */
@@ -341,7 +331,7 @@ async function spawnInstance(env: Record<string, string>): Promise<Instance> {
 
 /** A backend, a signed-in browser (in this process) and the env the instances need. */
 async function signedIn(redisPort: number, prefix: string) {
-  harness = await setup({ tokenPlacement: "body", accessTokenTtlSeconds: 600 });
+  const harness = await setup({ tokenPlacement: "body", accessTokenTtlSeconds: 600 });
   const browser = harness.client();
   await browser.signIn(ADMIN);
   const env = {
@@ -373,7 +363,10 @@ describe("through Auth() in this process", () => {
   it("what Redis holds is neither readable outcomes nor tokens, in values or keys", async () => {
     const prefix = freshPrefix();
     const coordination = new RedisCoordinator({ client: connect(), secret: SECRET, prefix });
-    harness = await setup({ tokenPlacement: "body", accessTokenTtlSeconds: 600 }, { coordination });
+    const harness = await setup(
+      { tokenPlacement: "body", accessTokenTtlSeconds: 600 },
+      { coordination },
+    );
     const { backend, clock } = harness;
     const browser = harness.client();
     await browser.signIn(ADMIN);

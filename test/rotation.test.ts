@@ -1,19 +1,13 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BackendOptions } from "../example-app/backend/server.mjs";
 import type { BackendCredentialsOptions, BackendTokenState } from "../src/index.js";
-import { ADMIN, type Harness, SESSION_COOKIE, setup, tokenFromResponse } from "./helpers.js";
-
-let harness: Harness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
+import { ADMIN, SESSION_COOKIE, setup, tokenFromResponse } from "./helpers.js";
 
 async function signedIn(
   backend: BackendOptions = {},
   provider: Partial<BackendCredentialsOptions> = {},
 ) {
-  harness = await setup({ accessTokenTtlSeconds: 600, ...backend }, provider);
+  const harness = await setup({ accessTokenTtlSeconds: 600, ...backend }, provider);
   const browser = harness.client();
   await browser.signIn(ADMIN);
   return { ...harness, browser };

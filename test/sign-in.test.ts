@@ -1,25 +1,15 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BackendOptions } from "../example-app/backend/server.mjs";
 import type { BackendCredentialsOptions } from "../src/index.js";
+import { signInCode } from "./hardening-helpers.js";
 import { ADMIN, type Harness, ORIGIN, SESSION_COOKIE, setup, USER } from "./helpers.js";
-
-let harness: Harness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
 
 async function start(
   backend: BackendOptions = {},
   provider: Partial<BackendCredentialsOptions> = {},
 ): Promise<Harness> {
-  harness = await setup(backend, provider);
+  const harness = await setup(backend, provider);
   return harness;
-}
-
-function signInCode(response: Response): string | null {
-  const location = response.headers.get("location") ?? "";
-  return new URL(location, ORIGIN).searchParams.get("code");
 }
 
 describe("sign-in in each token placement", () => {
