@@ -54,15 +54,21 @@ async function expectSettled(navigations: string[], ms = 2_000) {
   expect(navigations.length, navigations.join("\n")).toBe(count);
 }
 
+/** Signed in as the evaluator on the dashboard, then the backend revokes every refresh token. */
+async function onDashboardThenRevoked(screenshot: string) {
+  const { page } = await openContext(suite.browser, screenshot);
+  const logStart = appLog().length;
+  await signIn(page, EVALUATOR);
+  await expectDashboard(page, EVALUATOR);
+  await expectItems(page, EVALUATOR);
+  const expiry = await renderedExpiry(page);
+  await control.revoke(EVALUATOR.email);
+  return { page, logStart, expiry };
+}
+
 describe("scenario 4: refresh token revoked at the backend", () => {
   it("4a the next navigation after expiry ends on sign-in with SessionExpired, no loop", async () => {
-    const { page } = await openContext(suite.browser, "04a-revoked-full-navigation");
-    const logStart = appLog().length;
-    await signIn(page, EVALUATOR);
-    await expectDashboard(page, EVALUATOR);
-    await expectItems(page, EVALUATOR);
-    const expiry = await renderedExpiry(page);
-    await control.revoke(EVALUATOR.email);
+    const { page, logStart, expiry } = await onDashboardThenRevoked("04a-revoked-full-navigation");
     await waitPastExpiry(expiry);
 
     const navigations = recordNavigations(page);
@@ -80,13 +86,9 @@ describe("scenario 4: refresh token revoked at the backend", () => {
   });
 
   it("4b a client-side navigation after expiry also ends on sign-in with SessionExpired", async () => {
-    const { page } = await openContext(suite.browser, "04b-revoked-client-navigation");
-    const logStart = appLog().length;
-    await signIn(page, EVALUATOR);
-    await expectDashboard(page, EVALUATOR);
-    await expectItems(page, EVALUATOR);
-    const expiry = await renderedExpiry(page);
-    await control.revoke(EVALUATOR.email);
+    const { page, logStart, expiry } = await onDashboardThenRevoked(
+      "04b-revoked-client-navigation",
+    );
     await waitPastExpiry(expiry);
 
     const navigations = recordNavigations(page);
@@ -100,12 +102,7 @@ describe("scenario 4: refresh token revoked at the backend", () => {
   });
 
   it("4c revoked while the access token is still valid: the backend's 401 ends the session cleanly", async () => {
-    const { page } = await openContext(suite.browser, "04c-revoked-401");
-    const logStart = appLog().length;
-    await signIn(page, EVALUATOR);
-    await expectDashboard(page, EVALUATOR);
-    await expectItems(page, EVALUATOR);
-    await control.revoke(EVALUATOR.email);
+    const { page, logStart } = await onDashboardThenRevoked("04c-revoked-401");
 
     const navigations = recordNavigations(page);
     await page.goto("/dashboard");
@@ -117,12 +114,7 @@ describe("scenario 4: refresh token revoked at the backend", () => {
   });
 
   it("4d revoked while on the dashboard: the client component's API call ends the session cleanly", async () => {
-    const { page } = await openContext(suite.browser, "04d-revoked-api-call");
-    const logStart = appLog().length;
-    await signIn(page, EVALUATOR);
-    await expectDashboard(page, EVALUATOR);
-    await expectItems(page, EVALUATOR);
-    await control.revoke(EVALUATOR.email);
+    const { page, logStart } = await onDashboardThenRevoked("04d-revoked-api-call");
 
     const navigations = recordNavigations(page);
     // /api/items -> backend 401 -> /api/auth/refresh -> /api/auth/expired -> /signin (followed by
