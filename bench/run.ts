@@ -4,6 +4,7 @@
  * See docs/performance.md for the method.
  */
 import { execFileSync, fork } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { cpus, totalmem } from "node:os";
@@ -123,7 +124,7 @@ async function contention(kind: "ours" | "guide") {
     kind === "ours"
       ? ourConfig(backend, {
           now: clock.now,
-          coordination: new MemoryCoordinator({ now: clock.now }),
+          coordination: new MemoryCoordinator({ now: clock.now, scope: `bench-${randomUUID()}` }),
         })
       : guideConfig(backend.url, SECRET, clock.now);
   const browser = new AuthClient(config);
@@ -219,7 +220,10 @@ async function refreshLatency() {
   });
   const clock = sharedClock(backend);
   const browser = new AuthClient(
-    ourConfig(backend, { now: clock.now, coordination: new MemoryCoordinator({ now: clock.now }) }),
+    ourConfig(backend, {
+      now: clock.now,
+      coordination: new MemoryCoordinator({ now: clock.now, scope: `bench-${randomUUID()}` }),
+    }),
   );
   await browser.signIn(ADMIN);
   const plain: number[] = [];

@@ -10,6 +10,7 @@ export {
   MemoryCoordinator,
   type MemoryCoordinatorOptions,
   type RefreshCoordinator,
+  type RefreshLimits,
   type RefreshOutcome,
 } from "./coordination.js";
 export {
@@ -18,6 +19,12 @@ export {
   BackendSignInError,
   type SignInErrorCode,
 } from "./errors.js";
+export type {
+  BackendEventBase,
+  BackendEvents,
+  LogoutFailureReason,
+  RefreshFailureReason,
+} from "./events.js";
 export type {
   BackendCredentialsOptions,
   BackendLogger,

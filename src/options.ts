@@ -1,5 +1,6 @@
 import type { CredentialInput } from "@auth/core/providers/credentials";
 import type { RefreshCoordinator } from "./coordination.js";
+import type { BackendEvents } from "./events.js";
 import type { BackendUser } from "./types.js";
 
 /** An HTTP endpoint of the backend: a path (resolved against `baseUrl`) or a path with a method. */
@@ -129,8 +130,25 @@ export interface BackendCredentialsOptions {
    * @default 30
    */
   gracePeriodSeconds?: number;
-  /** Timeout of each backend request, in milliseconds. @default 10000 */
+  /**
+   * How long a request waits for a backend call, in milliseconds. For a refresh this ends the
+   * wait, not the refresh: the user stays signed in (`RefreshUnavailable`) and the backend call
+   * goes on for up to `lateAnswerLimitMs` more (see there).
+   * @default 10000
+   */
   timeoutMs?: number;
+  /**
+   * How long after `timeoutMs` a refresh's backend call may still answer, in milliseconds. A
+   * refresh we stopped waiting for has often rotated at the backend already; abandoning it would
+   * make the next request present the retired refresh token, which a strict backend treats as
+   * theft and answers by revoking the session. Until the call answers (or this limit passes) no
+   * second refresh of the same token starts: later requests join it, and when it answers with a
+   * rotation, the next request carrying the old token receives the new tokens without a backend
+   * call. A coordinator's lock (`RedisCoordinator`) is held for as long. `0` abandons the call at
+   * `timeoutMs`.
+   * @default 20000
+   */
+  lateAnswerLimitMs?: number;
   /** Maps the profile (or login response when there is no profile endpoint) to the user. @default reads `id`/`sub`, `name`, `email`, `image`, `roles`/`role` from `user`, `data.user`, `data` or the top level */
   mapUser?: (data: unknown) => BackendUser | null | undefined;
   /** Only users with at least one of these roles may sign in. @default undefined (everyone) */
@@ -147,6 +165,13 @@ export interface BackendCredentialsOptions {
   now?: () => number;
   /** Where warnings go. @default console with a `[authjs-backend-credentials]` prefix */
   logger?: BackendLogger;
+  /**
+   * Callbacks for operators: refresh succeeded or failed, late answer recovered, session ended,
+   * backend logout failed (see {@link BackendEvents}). Never given a token or cookie value; a
+   * handler that throws never breaks a request.
+   * @default {}
+   */
+  events?: BackendEvents;
 }
 
 /** @internal Fully resolved options. */
@@ -169,6 +194,7 @@ export interface ResolvedOptions {
   clockToleranceSeconds: number;
   gracePeriodSeconds: number;
   timeoutMs: number;
+  lateAnswerLimitMs: number;
   mapUser: ((data: unknown) => BackendUser | null | undefined) | undefined;
   allowedRoles: readonly string[] | undefined;
   authorizeUser: ((user: BackendUser) => boolean | Promise<boolean>) | undefined;
@@ -177,6 +203,7 @@ export interface ResolvedOptions {
   fetch: typeof globalThis.fetch;
   now: () => number;
   logger: BackendLogger;
+  events: BackendEvents;
 }
 
 /** @internal */
@@ -252,6 +279,7 @@ export function resolveOptions(options: BackendCredentialsOptions): ResolvedOpti
     clockToleranceSeconds: nonNegative("clockToleranceSeconds", options.clockToleranceSeconds, 10),
     gracePeriodSeconds: nonNegative("gracePeriodSeconds", options.gracePeriodSeconds, 30),
     timeoutMs: positive("timeoutMs", options.timeoutMs, 10_000),
+    lateAnswerLimitMs: nonNegative("lateAnswerLimitMs", options.lateAnswerLimitMs, 20_000),
     mapUser: optionalFunction("mapUser", options.mapUser),
     allowedRoles: resolveRoles(options.allowedRoles),
     authorizeUser: optionalFunction("authorizeUser", options.authorizeUser),
@@ -260,7 +288,32 @@ export function resolveOptions(options: BackendCredentialsOptions): ResolvedOpti
     fetch: fetchImpl,
     now,
     logger: options.logger ?? consoleLogger,
+    events: resolveEvents(options.events),
   };
+}
+
+const EVENT_NAMES = [
+  "refreshSucceeded",
+  "refreshFailed",
+  "lateAnswerRecovered",
+  "sessionEnded",
+  "logoutFailed",
+] as const;
+
+function resolveEvents(events: BackendEvents | undefined): BackendEvents {
+  if (events === undefined) return {};
+  if (typeof events !== "object" || events === null) {
+    throw new TypeError("BackendCredentials: option events must be an object of callbacks");
+  }
+  for (const name of Object.keys(events)) {
+    if (!(EVENT_NAMES as readonly string[]).includes(name)) {
+      throw new TypeError(
+        `BackendCredentials: option events.${name} is not an event (${EVENT_NAMES.join(", ")})`,
+      );
+    }
+    optionalFunction(`events.${name}`, events[name as keyof BackendEvents]);
+  }
+  return { ...events };
 }
 
 function parseBaseUrl(value: unknown): URL {

@@ -2,6 +2,7 @@ import {
   type CoordinatedRefresh,
   MemoryCoordinator,
   type RefreshCoordinator,
+  type RefreshLimits,
   type RefreshOutcome,
 } from "./coordination.js";
 import { RedisFailure, type RedisStore, redisStore } from "./lib/redis-store.js";
@@ -73,14 +74,28 @@ export interface RedisCoordinatorOptions {
   /** Prefix of every key (`<prefix>lock:<hash>`, `<prefix>result:<hash>`). @default "authjs-bc:" */
   prefix?: string;
   /**
-   * How long the refresh lock is held at most, in milliseconds. It must exceed the provider's
-   * `timeoutMs` (default 10 000 ms): a shorter lock can expire during a slow refresh and let a
+   * Coordinators with the same scope in one process share their in-process part (refreshes in
+   * flight, outcomes already read), so the copies of `auth.ts` that Next.js bundles separately
+   * act as one. Give another scope only to a coordinator that must act as a separate instance
+   * (e.g. one per Redis server with the same prefix, or tests that model several processes).
+   * @default `prefix`
+   */
+  scope?: string;
+  /**
+   * How long the refresh lock is held at most, in milliseconds. By default each lock lives as
+   * long as the refresh it guards can still answer (the provider's `timeoutMs +
+   * lateAnswerLimitMs`, 30 s by default) plus 5 s. A fixed value must exceed that sum (the
+   * provider refuses it otherwise): a shorter lock can expire during a slow refresh and let a
    * second instance present the same refresh token, which a strict backend treats as reuse. A
    * crashed lock holder blocks the others for at most this long; they wait, then take over.
-   * @default 15000 (the provider's default `timeoutMs` plus 5 s)
+   * @default the refresh's longest duration plus 5000
    */
   lockTtlMs?: number;
-  /** How often an instance waiting for another's refresh looks for its result, in milliseconds. @default 25 */
+  /**
+   * How often an instance waiting for another's refresh first looks for its result, in
+   * milliseconds; the interval then grows by half each time, up to 250 ms.
+   * @default 25
+   */
   pollIntervalMs?: number;
   /**
    * Timeout of each Redis command, in milliseconds. A command that fails or times out makes that
@@ -100,6 +115,12 @@ export interface RedisCoordinatorOptions {
 const WARN_INTERVAL_MS = 30_000;
 /** How long a waiter waits beyond the lock TTL before giving up, in milliseconds. */
 const WAIT_MARGIN_MS = 500;
+/** Lock TTL beyond the refresh's longest duration when no fixed `lockTtlMs` is set, in milliseconds. */
+const LOCK_MARGIN_MS = 5_000;
+/** Lock TTL when neither `lockTtlMs` nor the refresh's limits are known, in milliseconds. */
+const FALLBACK_LOCK_TTL_MS = 35_000;
+/** Longest interval between two looks for another instance's outcome, in milliseconds. */
+const MAX_POLL_INTERVAL_MS = 250;
 const UNAVAILABLE: CoordinatedRefresh = { outcome: { kind: "unavailable" }, shareForMs: 0 };
 
 /**
@@ -111,11 +132,16 @@ const UNAVAILABLE: CoordinatedRefresh = { outcome: { kind: "unavailable" }, shar
  * How a refresh for one refresh-token hash runs:
  * 1. In-process single flight: concurrent requests of one process share one Redis round.
  * 2. A shared outcome under `<prefix>result:<hash>` is returned if present.
- * 3. Otherwise `SET <prefix>lock:<hash> NX PX lockTtlMs`: the winner refreshes, stores the
- *    encrypted outcome, then releases the lock. The others poll for the outcome, take the lock
- *    over if it disappears without one (its holder crashed), and give up with a transient
- *    `unavailable` outcome (the user stays signed in) after `lockTtlMs` plus a margin. Nobody
- *    refreshes while another instance holds a live lock.
+ * 3. Otherwise `SET <prefix>lock:<hash> NX PX <ttl>`, the TTL covering the whole refresh
+ *    including a late answer: the winner refreshes, stores the encrypted outcome, then releases
+ *    the lock. The others poll for the outcome, take the lock over if it disappears without one
+ *    (its holder crashed), and give up with a transient `unavailable` outcome (the user stays
+ *    signed in) after the TTL plus a margin. Nobody refreshes while another instance holds a live
+ *    lock. Requests stop waiting after the provider's `timeoutMs`; the poll goes on in the
+ *    background, and requests that come later join it.
+ *
+ * Every `RedisCoordinator` with the same `prefix` in one process shares its in-process part
+ * (step 1), so the copies Next.js bundles create of an `auth.ts` act as one.
  *
  * Outcomes hold tokens, so they are encrypted (AES-256-GCM, key derived from `secret`, the Redis
  * key bound as additional data); keys hold only the hash the core computes, never a token. An
@@ -134,9 +160,9 @@ const UNAVAILABLE: CoordinatedRefresh = { outcome: { kind: "unavailable" }, shar
  * ```
  */
 export class RedisCoordinator implements RefreshCoordinator {
-  /** The lock TTL in effect, in milliseconds (see {@link RedisCoordinatorOptions.lockTtlMs}). */
-  readonly lockTtlMs: number;
-  readonly #local = new MemoryCoordinator();
+  /** The fixed lock TTL, in milliseconds, if one was set (see {@link RedisCoordinatorOptions.lockTtlMs}). */
+  readonly lockTtlMs: number | undefined;
+  readonly #local: MemoryCoordinator;
   readonly #store: RedisStore;
   readonly #box: SealedBox;
   readonly #prefix: string;
@@ -164,7 +190,8 @@ export class RedisCoordinator implements RefreshCoordinator {
     if (commands !== undefined && !hasMethods(commands, "set", "get", "del")) {
       throw new TypeError("RedisCoordinator: option commands must have set, get and del");
     }
-    this.lockTtlMs = positiveMs("lockTtlMs", options.lockTtlMs, 15_000);
+    this.lockTtlMs =
+      options.lockTtlMs === undefined ? undefined : positiveMs("lockTtlMs", options.lockTtlMs, 0);
     this.#pollIntervalMs = positiveMs("pollIntervalMs", options.pollIntervalMs, 25);
     const commandTimeoutMs = positiveMs("commandTimeoutMs", options.commandTimeoutMs, 500);
     this.#store = redisStore(client ? { client } : { commands: commands! }, commandTimeoutMs);
@@ -174,6 +201,11 @@ export class RedisCoordinator implements RefreshCoordinator {
       throw new TypeError("RedisCoordinator: option prefix must be a string");
     }
     this.#prefix = prefix;
+    const scope = options.scope ?? prefix;
+    if (typeof scope !== "string" || scope === "") {
+      throw new TypeError("RedisCoordinator: option scope must be a non-empty string");
+    }
+    this.#local = new MemoryCoordinator({ scope: `redis:${scope}` });
     const logger = options.logger ?? consoleLogger;
     if (typeof logger?.warn !== "function") {
       throw new TypeError("RedisCoordinator: option logger must have a warn(message) method");
@@ -181,8 +213,15 @@ export class RedisCoordinator implements RefreshCoordinator {
     this.#logger = logger;
   }
 
-  run(key: string, refresh: () => Promise<CoordinatedRefresh>): Promise<RefreshOutcome> {
-    return this.#local.run(key, () => this.#coordinate(key, refresh));
+  run(
+    key: string,
+    refresh: () => Promise<CoordinatedRefresh>,
+    limits?: RefreshLimits,
+  ): Promise<RefreshOutcome> {
+    const lockTtlMs =
+      this.lockTtlMs ??
+      (limits ? Math.ceil(limits.maxDurationMs) + LOCK_MARGIN_MS : FALLBACK_LOCK_TTL_MS);
+    return this.#local.run(key, () => this.#coordinate(key, refresh, lockTtlMs));
   }
 
   async peek(key: string): Promise<RefreshOutcome | undefined> {
@@ -200,27 +239,30 @@ export class RedisCoordinator implements RefreshCoordinator {
   async #coordinate(
     key: string,
     refresh: () => Promise<CoordinatedRefresh>,
+    lockTtlMs: number,
   ): Promise<CoordinatedRefresh> {
     const lockKey = `${this.#prefix}lock:${key}`;
-    const deadline = Date.now() + this.lockTtlMs + WAIT_MARGIN_MS;
+    const deadline = Date.now() + lockTtlMs + WAIT_MARGIN_MS;
+    let pollMs = this.#pollIntervalMs;
     let sawForeignLock = false;
     try {
       for (;;) {
         const shared = await this.#read(key);
         if (shared) return shared;
         const owner = crypto.randomUUID();
-        if (await this.#store.setIfAbsent(lockKey, owner, this.lockTtlMs)) {
+        if (await this.#store.setIfAbsent(lockKey, owner, lockTtlMs)) {
           return await this.#refreshHoldingLock(key, lockKey, owner, refresh);
         }
         sawForeignLock = true;
-        if (Date.now() + this.#pollIntervalMs > deadline) {
+        if (Date.now() + pollMs > deadline) {
           this.#warn(
             "wait",
-            `gave up waiting ${this.lockTtlMs + WAIT_MARGIN_MS} ms for another instance's refresh (is lockTtlMs shorter than the refresh timeout?)`,
+            `gave up waiting ${lockTtlMs + WAIT_MARGIN_MS} ms for another instance's refresh (is lockTtlMs shorter than the refresh timeout?)`,
           );
           return UNAVAILABLE;
         }
-        await new Promise((resolve) => setTimeout(resolve, this.#pollIntervalMs));
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        pollMs = Math.min(Math.max(pollMs, MAX_POLL_INTERVAL_MS), Math.ceil(pollMs * 1.5));
       }
     } catch (error) {
       if (!(error instanceof RedisFailure)) throw error;

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 /**
  * Backends that behave unlike the reference backend: odd field names, unusual statuses, cookie
  * paths, old tokens. Each runs a tiny real HTTP server on 127.0.0.1 and the real `Auth()`.
@@ -57,7 +58,7 @@ function client(baseUrl: string, options: Partial<BackendCredentialsOptions> = {
         baseUrl,
         logger,
         now,
-        coordination: new MemoryCoordinator({ now }),
+        coordination: new MemoryCoordinator({ now, scope: `test-${randomUUID()}` }),
         ...options,
       }),
     ],

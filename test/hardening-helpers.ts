@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 /**
  * Helpers shared by the `hardening-*.test.ts` files: real `fetch` wrappers that change what the
  * reference backend answers (the library is never mocked), and readers for chunked session cookies.
@@ -113,7 +114,7 @@ export async function nextApp(
         tokens: { accessToken: { body: "accessToken" }, refreshToken: { cookie: "refresh_token" } },
         now: clock.now,
         logger,
-        coordination: new MemoryCoordinator({ now: clock.now }),
+        coordination: new MemoryCoordinator({ now: clock.now, scope: `test-${randomUUID()}` }),
         ...providerOptions,
       }),
     ],

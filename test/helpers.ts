@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Auth, type AuthConfig } from "@auth/core";
 import { decode, type JWT } from "@auth/core/jwt";
 import type { Session } from "@auth/core/types";
@@ -64,7 +65,7 @@ export async function setup(
   onTestFinished(() => backend.close());
   const logger = recordingLogger();
   const clock = sharedClock(backend);
-  const coordinator = new MemoryCoordinator({ now: clock.now });
+  const coordinator = new MemoryCoordinator({ now: clock.now, scope: `test-${randomUUID()}` });
   const provider = BackendCredentials({
     baseUrl: backend.url,
     endpoints: { logout: "/auth/logout" },

@@ -67,6 +67,11 @@ export interface BackendOptions {
   sessionCookie?: boolean;
   /** `/users/me` and `/api/items` also require a matching `backend_sid` cookie. Default false. */
   requireSessionCookie?: boolean;
+  /**
+   * Logout accepts only a valid (unexpired, unrevoked) access token as Bearer and answers 401
+   * otherwise; refresh tokens and cookies are ignored there. Default false.
+   */
+  logoutRequiresAccessToken?: boolean;
 }
 
 /** Effective options. Mutable: changes apply to subsequent requests (except host/port). */
@@ -87,6 +92,7 @@ export interface ResolvedOptions {
   control: boolean;
   sessionCookie: boolean;
   requireSessionCookie: boolean;
+  logoutRequiresAccessToken: boolean;
 }
 
 export interface BackendStats {
@@ -125,6 +131,11 @@ export interface Fault {
    * connection instead of answering — a lost response.
    */
   afterRotation?: boolean;
+  /**
+   * Process the request normally (for refresh: perform the rotation), then wait this long before
+   * answering — a late answer.
+   */
+  answerDelayMs?: number;
   /** Number of matching requests this fault applies to. Default 1. */
   times?: number;
 }
@@ -174,6 +185,7 @@ export declare function startBackend(options?: BackendOptions): Promise<Backend>
 /**
  * Options from env vars as used by the CLI: PORT (default 4000), HOST, ACCESS_TOKEN_TTL,
  * REFRESH_TOKEN_TTL, TOKEN_PLACEMENT, EXPIRY_STYLE, BODY_SHAPE, FIELD_CASE,
- * CLOCK_SKEW_SECONDS, DELAY_MS, CONTROL=1, REQUIRE_SESSION_COOKIE=1.
+ * CLOCK_SKEW_SECONDS, DELAY_MS, CONTROL=1, REQUIRE_SESSION_COOKIE=1,
+ * LOGOUT_REQUIRES_ACCESS_TOKEN=1.
  */
 export declare function optionsFromEnv(env?: NodeJS.ProcessEnv): BackendOptions;

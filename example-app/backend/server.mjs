@@ -136,6 +136,7 @@ function defaultOptions(users = DEFAULT_USERS) {
     control: false,
     sessionCookie: true,
     requireSessionCookie: false,
+    logoutRequiresAccessToken: false,
   };
 }
 
@@ -167,6 +168,7 @@ const VALIDATORS = {
   control: isBoolean,
   sessionCookie: isBoolean,
   requireSessionCookie: isBoolean,
+  logoutRequiresAccessToken: isBoolean,
 };
 
 /**
@@ -647,6 +649,13 @@ export async function startBackend(userOptions = {}) {
     },
 
     logout(ctx) {
+      if (options.logoutRequiresAccessToken) {
+        // Strict mode: only a valid (unexpired, unrevoked) access token ends its session.
+        const session = ctx.bearer ? resolveAccessToken(ctx.bearer) : null;
+        if (!session) return unauthorized();
+        session.family.revoked = true;
+        return { status: 204 };
+      }
       const body = isPlainObject(ctx.body) ? ctx.body : {};
       /** @type {Set<string | undefined>} */
       const familyIds = new Set([ctx.cookies.backend_sid]);
@@ -908,6 +917,8 @@ export async function startBackend(userOptions = {}) {
     });
     // "Lost response": the work (e.g. a rotation) is done, but the client never hears back.
     if (fault?.afterRotation) return void req.socket.destroy();
+    // "Late answer": the work is done now, the answer arrives later (a slow network or server).
+    if (fault?.answerDelayMs) await sleep(fault.answerDelayMs);
     answer(endpoint, res, { ...reply, headers: { ...reply.headers, ...fault?.headers } });
   }
 
@@ -995,6 +1006,7 @@ export function optionsFromEnv(env = process.env) {
     delayMs: number(env.DELAY_MS),
     control: flag(env.CONTROL),
     requireSessionCookie: flag(env.REQUIRE_SESSION_COOKIE),
+    logoutRequiresAccessToken: flag(env.LOGOUT_REQUIRES_ACCESS_TOKEN),
   });
 }
 

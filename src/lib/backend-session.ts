@@ -2,6 +2,7 @@ import { jwtDecode } from "jwt-decode";
 import { applyCookieChanges, cookieHeaderFor, jarValue } from "../cookies.js";
 import type { CoordinatedRefresh, RefreshOutcome } from "../coordination.js";
 import { BackendAuthError, BackendSignInError } from "../errors.js";
+import { emit, type RefreshFailureReason } from "../events.js";
 import type { ResolvedEndpoint } from "../options.js";
 import {
   type BackendSessionError,
@@ -228,9 +229,9 @@ export function accessTokenOf(runtime: Runtime, state: BackendTokenState): strin
 function refreshGrantOf(
   runtime: Runtime,
   state: BackendTokenState,
+  now = nowSeconds(runtime),
 ): { key: string; token?: string } | undefined {
   const { refreshToken, refresh } = runtime.options;
-  const now = nowSeconds(runtime);
   const token =
     state.refreshToken ??
     (refreshToken.cookie
@@ -286,44 +287,52 @@ function ended(state: BackendTokenState, error: BackendSessionError): BackendTok
   };
 }
 
+/** How `refreshIfNeeded` may refresh: `"auto"` when due, `"never"`, or `"force"` even if not due. */
+interface RefreshPermission {
+  allowRefresh?: boolean;
+  force?: boolean;
+}
+
 /**
  * @internal Brings a session up to date: refreshes the access token when it is due (through the
  * coordinator: single flight + grace cache), ends the session on a definitive rejection or expiry,
  * and flags `RefreshUnavailable` on transient failures. Never throws for backend failures.
  * With `allowRefresh: false` it only ends sessions whose tokens have expired (used where a rotated
  * token could not be saved); with `force: true` it refreshes even when the token is not yet due.
+ *
+ * A request waits at most `timeoutMs` for the refresh; the refresh itself may answer up to
+ * `lateAnswerLimitMs` later, and its rotation is then shared like any other (see
+ * {@link startRefresh}).
  */
 export async function refreshIfNeeded(
   runtime: Runtime,
   state: BackendTokenState,
-  { allowRefresh = true, force = false }: { allowRefresh?: boolean; force?: boolean } = {},
+  { allowRefresh = true, force = false }: RefreshPermission = {},
 ): Promise<BackendTokenState> {
   if (isEnded(state) || (!force && !needsRefresh(runtime, state))) return state;
   const now = nowSeconds(runtime);
-  if (state.refreshTokenExpiresAt !== undefined && now >= state.refreshTokenExpiresAt) {
-    return ended(state, "RefreshTokenExpired");
-  }
   const { refresh } = runtime.options;
+  if (state.refreshTokenExpiresAt !== undefined && now >= state.refreshTokenExpiresAt) {
+    // A rotation of this very token a moment ago beats its known expiry (grace before expiry).
+    return (
+      (await recentRotation(runtime, state)) ??
+      end(runtime, state, "RefreshTokenExpired", allowRefresh)
+    );
+  }
   if (!refresh) {
-    return now >= (state.accessTokenExpiresAt ?? 0) ? ended(state, "AccessTokenExpired") : state;
+    return now >= (state.accessTokenExpiresAt ?? 0)
+      ? end(runtime, state, "AccessTokenExpired", allowRefresh)
+      : state;
   }
-  const grant = refreshGrantOf(runtime, state);
-  if (!grant) return ended(state, "RefreshTokenExpired");
+  const grant = refreshGrantOf(runtime, state, now);
+  if (!grant) {
+    return (
+      (await recentRotation(runtime, state)) ??
+      end(runtime, state, "RefreshTokenExpired", allowRefresh)
+    );
+  }
   if (!allowRefresh) return state;
-  let outcome: RefreshOutcome;
-  try {
-    let refreshedHere = false;
-    outcome = await runtime.coordinator.run(await refreshKey(runtime, grant.key), () => {
-      refreshedHere = true;
-      return refreshAtBackend(runtime, state, grant.token);
-    });
-    // A rotation this call just made is the newest; shared ones may have been rotated again.
-    if (!refreshedHere) outcome = await newestRotation(runtime, state, outcome);
-  } catch (error) {
-    // A coordinator that fails must not log anyone out: report and keep the session as it is.
-    runtime.options.logger.error("refresh coordination failed", error);
-    outcome = { kind: "unavailable" };
-  }
+  const outcome = await startRefresh(runtime, state, grant);
   switch (outcome.kind) {
     case "rotated":
       return applyRotation(runtime, state, outcome);
@@ -333,6 +342,123 @@ export async function refreshIfNeeded(
       return { ...state, error: "RefreshUnavailable" };
   }
 }
+
+/** A transient outcome for a request that stopped waiting for a refresh still in flight. */
+const STILL_IN_FLIGHT: RefreshOutcome = { kind: "unavailable" };
+
+/**
+ * Refreshes through the coordinator and waits at most `timeoutMs` for the outcome. The backend
+ * call itself is bounded by `timeoutMs + lateAnswerLimitMs`: while it runs, the coordinator keeps
+ * it in flight (later requests for the same token join it instead of refreshing again), and when
+ * it answers, its outcome is shared for `gracePeriodSeconds` like any other, so a rotation that
+ * answered late is not lost.
+ */
+async function startRefresh(
+  runtime: Runtime,
+  state: BackendTokenState,
+  grant: { key: string; token?: string },
+): Promise<RefreshOutcome> {
+  const { options } = runtime;
+  const started = Date.now();
+  let refreshedHere = false;
+  let flight: Promise<RefreshOutcome>;
+  try {
+    const key = await refreshKey(runtime, grant.key);
+    flight = runtime.coordinator.run(
+      key,
+      () => {
+        refreshedHere = true;
+        return refreshAtBackend(runtime, state, grant.token);
+      },
+      { maxDurationMs: options.timeoutMs + options.lateAnswerLimitMs },
+    );
+  } catch (error) {
+    flight = Promise.reject(error);
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<typeof STILL_IN_FLIGHT>((resolve) => {
+    timer = setTimeout(() => resolve(STILL_IN_FLIGHT), options.timeoutMs);
+  });
+  let outcome: RefreshOutcome;
+  try {
+    outcome = await Promise.race([flight, timedOut]);
+  } catch (error) {
+    // A coordinator that fails must not log anyone out: report and keep the session as it is.
+    options.logger.error(
+      `refresh coordination failed (${error instanceof Error ? error.name : "non-error"}; message not logged)`,
+    );
+    emit(options.events, options.logger, "refreshFailed", {
+      ...eventBase(runtime, state),
+      transient: true,
+      reason: "coordination",
+      durationMs: Date.now() - started,
+    });
+    return { kind: "unavailable" };
+  } finally {
+    clearTimeout(timer);
+  }
+  if (outcome === STILL_IN_FLIGHT) {
+    // The refresh goes on; its answer is shared when it comes. Keep the rejection handled.
+    flight.catch(() => {});
+    // Reported once, by the request that started the refresh, not by every request joining it.
+    if (!refreshedHere) return outcome;
+    options.logger.warn(
+      `refresh: no answer within ${options.timeoutMs} ms; the user stays signed in and the refresh may still answer within ${options.lateAnswerLimitMs} ms`,
+    );
+    emit(options.events, options.logger, "refreshFailed", {
+      ...eventBase(runtime, state),
+      transient: true,
+      reason: "timeout",
+      durationMs: Date.now() - started,
+    });
+    return outcome;
+  }
+  // A rotation this call just made is the newest; shared ones may have been rotated again.
+  return refreshedHere ? outcome : newestRotation(runtime, state, outcome);
+}
+
+/**
+ * The rotated session, when the grace cache holds a rotation of this session's refresh token
+ * (its key computed even from an expired refresh cookie); `undefined` otherwise.
+ */
+async function recentRotation(
+  runtime: Runtime,
+  state: BackendTokenState,
+): Promise<BackendTokenState | undefined> {
+  if (!runtime.options.refresh) return undefined;
+  const grant = refreshGrantOf(runtime, state, Number.NEGATIVE_INFINITY);
+  if (!grant) return undefined;
+  let shared: RefreshOutcome | undefined;
+  try {
+    shared = await runtime.coordinator.peek(await refreshKey(runtime, grant.key));
+  } catch {
+    return undefined;
+  }
+  if (shared?.kind !== "rotated") return undefined;
+  const newest = await newestRotation(runtime, state, shared);
+  return newest.kind === "rotated" ? applyRotation(runtime, state, newest) : undefined;
+}
+
+/** Ends the session for a time-based reason, telling operators where the end is saved. */
+function end(
+  runtime: Runtime,
+  state: BackendTokenState,
+  reason: "RefreshTokenExpired" | "AccessTokenExpired",
+  saved: boolean,
+): BackendTokenState {
+  if (saved) {
+    emit(runtime.options.events, runtime.options.logger, "sessionEnded", {
+      ...eventBase(runtime, state),
+      reason,
+    });
+  }
+  return ended(state, reason);
+}
+
+const eventBase = (runtime: Runtime, state: BackendTokenState) => ({
+  provider: runtime.options.id,
+  userId: state.user.id || undefined,
+});
 
 function refreshKey(runtime: Runtime, credential: string): Promise<string> {
   return sha256(`${runtime.options.id}\0${runtime.options.refresh?.url.href}\0${credential}`);
@@ -376,11 +502,45 @@ function applyRotation(
   return next;
 }
 
+/**
+ * One backend refresh, bounded by `timeoutMs + lateAnswerLimitMs`, reported to the events. Runs
+ * inside the coordinator: at most once per refresh token at a time.
+ */
 async function refreshAtBackend(
   runtime: Runtime,
   state: BackendTokenState,
   token: string | undefined,
 ): Promise<CoordinatedRefresh> {
+  const { options } = runtime;
+  const started = Date.now();
+  const { result, failure } = await callRefreshEndpoint(runtime, state, token);
+  const durationMs = Date.now() - started;
+  const base = eventBase(runtime, state);
+  const { events, logger } = options;
+  if (result.outcome.kind === "rotated") {
+    const late = durationMs > options.timeoutMs;
+    emit(events, logger, "refreshSucceeded", { ...base, durationMs, late });
+    if (late) {
+      logger.warn(`refresh: a late answer (${durationMs} ms) was kept; no rotation lost`);
+      emit(events, logger, "lateAnswerRecovered", { ...base, durationMs });
+    }
+  } else if (failure) {
+    const transient = result.outcome.kind !== "rejected";
+    emit(events, logger, "refreshFailed", { ...base, transient, durationMs, ...failure });
+    if (!transient)
+      emit(events, logger, "sessionEnded", { ...base, reason: "RefreshTokenRejected" });
+  }
+  return result;
+}
+
+async function callRefreshEndpoint(
+  runtime: Runtime,
+  state: BackendTokenState,
+  token: string | undefined,
+): Promise<{
+  result: CoordinatedRefresh;
+  failure?: { reason: RefreshFailureReason; status?: number };
+}> {
   const { options } = runtime;
   const endpoint = options.refresh!;
   const now = nowSeconds(runtime);
@@ -393,13 +553,19 @@ async function refreshAtBackend(
       bearer: token && transport === "bearer" ? token : undefined,
       jar: state.cookies,
       nowSeconds: now,
+      timeoutMs: options.timeoutMs + options.lateAnswerLimitMs,
     });
   } catch (error) {
     options.logger.warn(`refresh: ${error instanceof Error ? error.message : "failed"}`);
-    return unavailable(TRANSIENT_BACKOFF_SECONDS);
+    const timedOut = error instanceof BackendAuthError && isTimeout(error.cause);
+    return {
+      result: unavailable(TRANSIENT_BACKOFF_SECONDS),
+      failure: { reason: timedOut ? "timeout" : "network" },
+    };
   }
   const code = backendErrorCode(response.body);
-  if (response.status >= 200 && response.status < 300 && code !== "invalid_grant") {
+  const { status } = response;
+  if (status >= 200 && status < 300 && code !== "invalid_grant") {
     try {
       const tokens = readTokenResponse(
         options,
@@ -408,34 +574,48 @@ async function refreshAtBackend(
         runtime.reservedCookieNames,
         options.logger.warn,
       );
-      return { outcome: { kind: "rotated", ...tokens }, shareForMs: grace };
+      return { result: { outcome: { kind: "rotated", ...tokens }, shareForMs: grace } };
     } catch (error) {
       // A 2xx we cannot read: the backend may have rotated already, so treat it as transient and
       // never share a half result.
       options.logger.error(
         `refresh: ${error instanceof Error ? error.message : "unreadable response"}`,
       );
-      return unavailable(TRANSIENT_BACKOFF_SECONDS);
+      return {
+        result: unavailable(TRANSIENT_BACKOFF_SECONDS),
+        failure: { reason: "invalid_response", status },
+      };
     }
   }
-  if (isTransientStatus(response.status)) {
+  if (isTransientStatus(status)) {
     const retryAfter = parseRetryAfter(response.headers.get("retry-after"), now);
-    options.logger.warn(`refresh: backend answered ${response.status}; will retry`);
-    return unavailable(retryAfter ?? TRANSIENT_BACKOFF_SECONDS);
+    options.logger.warn(`refresh: backend answered ${status}; will retry`);
+    return {
+      result: unavailable(retryAfter ?? TRANSIENT_BACKOFF_SECONDS),
+      failure: { reason: "unavailable", status },
+    };
   }
   // RFC 6749 §5.2: only these say the grant itself is bad. Anything else (a redirect from a
   // gateway, 404 during a deploy, 409 "in progress") must not sign anyone out.
-  if (code === "invalid_grant" || [400, 401, 403].includes(response.status)) {
+  if (code === "invalid_grant" || [400, 401, 403].includes(status)) {
     options.logger.warn(
-      `refresh: backend rejected the refresh token (${response.status}${code ? ` ${code}` : ""}); session ended`,
+      `refresh: backend rejected the refresh token (${status}${code ? ` ${code}` : ""}); session ended`,
     );
-    return { outcome: { kind: "rejected", status: response.status }, shareForMs: grace };
+    return {
+      result: { outcome: { kind: "rejected", status }, shareForMs: grace },
+      failure: { reason: "rejected", status },
+    };
   }
   options.logger.error(
-    `refresh: unexpected status ${response.status} from the refresh endpoint; treated as transient`,
+    `refresh: unexpected status ${status} from the refresh endpoint; treated as transient`,
   );
-  return unavailable(UNEXPECTED_STATUS_BACKOFF_SECONDS);
+  return {
+    result: unavailable(UNEXPECTED_STATUS_BACKOFF_SECONDS),
+    failure: { reason: "unexpected_status", status },
+  };
 }
+
+const isTimeout = (error: unknown) => error instanceof Error && error.name === "TimeoutError";
 
 function unavailable(retryAfterSeconds: number): CoordinatedRefresh {
   return {
@@ -452,16 +632,56 @@ function parseRetryAfter(header: string | null, now: number): number | undefined
 }
 
 /**
- * @internal Calls the backend's logout endpoint with the session's refresh token and cookies.
- * Failures are logged, never thrown.
+ * @internal Ends the backend session: calls the logout endpoint with the session's refresh token,
+ * access token and cookies. A logout endpoint that needs a valid access token gets one: when the
+ * access token is due, the session is refreshed first (through the coordinator, so a refresh
+ * racing in another request is joined, not repeated), and when the endpoint answers 401 while a
+ * refresh is still possible, it is refreshed once and the logout retried once. A logout that
+ * still fails is logged and reported through `events.logoutFailed`; never thrown.
  */
 export async function logoutFromBackend(runtime: Runtime, state: BackendTokenState): Promise<void> {
   const { options } = runtime;
   if (!options.logout || isEnded(state)) return;
+  let current = state;
+  let refreshed = false;
+  const refreshOnce = async (force: boolean) => {
+    refreshed = true;
+    const next = await refreshIfNeeded(runtime, current, { force });
+    // An ended or unavailable session keeps its tokens for the logout attempt: they may still
+    // identify the backend session.
+    if (!isEnded(next) && next.error === undefined) current = next;
+  };
+  if (options.refresh && needsRefresh(runtime, current)) await refreshOnce(false);
+  let result = await callLogout(runtime, current);
+  if (result.status === 401 && !refreshed && options.refresh && refreshGrantOf(runtime, current)) {
+    await refreshOnce(true);
+    if (current !== state) result = await callLogout(runtime, current);
+  }
+  if (result.status !== undefined && result.status < 400) return;
+  if (result.status !== undefined) {
+    options.logger.warn(
+      `logout: backend answered ${result.status}; the backend session may stay alive`,
+    );
+  }
+  emit(options.events, options.logger, "logoutFailed", {
+    ...eventBase(runtime, state),
+    ...(result.status === undefined
+      ? { reason: result.reason }
+      : { reason: "status", status: result.status }),
+  });
+}
+
+async function callLogout(
+  runtime: Runtime,
+  state: BackendTokenState,
+): Promise<
+  { status: number; reason?: never } | { status?: undefined; reason: "network" | "timeout" }
+> {
+  const { options } = runtime;
   const transport = options.refreshTokenTransport;
-  const refreshToken = state.refreshToken;
+  const refreshToken = refreshGrantOf(runtime, state)?.token;
   try {
-    const response = await callBackend(options, options.logout, {
+    const response = await callBackend(options, options.logout!, {
       json:
         typeof transport === "object" && refreshToken
           ? { [transport.body]: refreshToken }
@@ -470,8 +690,10 @@ export async function logoutFromBackend(runtime: Runtime, state: BackendTokenSta
       jar: state.cookies,
       nowSeconds: nowSeconds(runtime),
     });
-    if (response.status >= 400) options.logger.warn(`logout: backend answered ${response.status}`);
+    return { status: response.status };
   } catch (error) {
     options.logger.warn(`logout: ${error instanceof Error ? error.message : "failed"}`);
+    const timedOut = error instanceof BackendAuthError && isTimeout(error.cause);
+    return { reason: timedOut ? "timeout" : "network" };
   }
 }

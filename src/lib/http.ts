@@ -36,8 +36,11 @@ export async function callBackend(
     bearer?: string | undefined;
     jar?: readonly StoredCookie[];
     nowSeconds: number;
+    /** Hard limit of this call, in milliseconds. @default options.timeoutMs */
+    timeoutMs?: number;
   },
 ): Promise<BackendResponse> {
+  const timeoutMs = request.timeoutMs ?? options.timeoutMs;
   const headers = new Headers(endpoint.headers);
   headers.set("accept", "application/json");
   if (request.json !== undefined) headers.set("content-type", "application/json");
@@ -52,13 +55,13 @@ export async function callBackend(
       body: request.json === undefined ? null : JSON.stringify(request.json),
       redirect: "manual",
       cache: "no-store",
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (cause) {
     const timedOut = cause instanceof Error && cause.name === "TimeoutError";
     throw new BackendAuthError(
       "BACKEND_UNAVAILABLE",
-      `${endpoint.method} ${endpoint.url.pathname} ${timedOut ? `timed out after ${options.timeoutMs} ms` : "failed (network error)"}`,
+      `${endpoint.method} ${endpoint.url.pathname} ${timedOut ? `timed out after ${timeoutMs} ms` : "failed (network error)"}`,
       { cause },
     );
   }

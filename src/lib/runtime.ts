@@ -12,20 +12,26 @@ export interface Runtime {
   pendingSignIns: WeakMap<object, BackendTokenState>;
 }
 
-/** One in-process coordinator for every provider without its own, so lazily created providers share it. */
-const defaultCoordinator = new MemoryCoordinator();
+/**
+ * The coordinator of every provider without its own. Its state lives in the process-wide registry
+ * (scope "default"), so every bundle that loads this package, and every lazily created provider,
+ * coordinates with the others.
+ */
+let defaultCoordinator: MemoryCoordinator | undefined;
 const runtimes = new WeakMap<object, Runtime>();
 
 /** @internal */
 export function createRuntime(provider: object, options: ResolvedOptions): Runtime {
-  // A lock that expires before the refresh it guards has timed out lets a second instance
+  // A lock that expires while the refresh it guards can still answer lets a second instance
   // refresh with the same token: a reuse the backend may punish by revoking the session.
-  const lockTtlMs = (options.coordination as { lockTtlMs?: unknown } | undefined)?.lockTtlMs;
-  if (typeof lockTtlMs === "number" && lockTtlMs <= options.timeoutMs) {
+  const lockTtlMs = options.coordination?.lockTtlMs;
+  const longestRefreshMs = options.timeoutMs + options.lateAnswerLimitMs;
+  if (typeof lockTtlMs === "number" && lockTtlMs <= longestRefreshMs) {
     throw new TypeError(
-      `BackendCredentials: option coordination.lockTtlMs (${lockTtlMs} ms) must exceed option timeoutMs (${options.timeoutMs} ms)`,
+      `BackendCredentials: option coordination.lockTtlMs (${lockTtlMs} ms) must exceed options timeoutMs + lateAnswerLimitMs (${longestRefreshMs} ms)`,
     );
   }
+  defaultCoordinator ??= new MemoryCoordinator();
   const runtime: Runtime = {
     options,
     coordinator: options.coordination ?? defaultCoordinator,
