@@ -7,6 +7,7 @@ import { type Backend, type BackendOptions, startBackend } from "../example-app/
 import {
   BackendCredentials,
   type BackendCredentialsOptions,
+  type BackendEvents,
   type BackendLogger,
   MemoryCoordinator,
   withBackend,
@@ -217,3 +218,29 @@ export async function tokenFromResponse(response: Response): Promise<JWT | null>
 
 export const ADMIN = { email: "admin@example.com", password: "admin-password" };
 export const USER = { email: "user@example.com", password: "user-password" };
+
+/** Records every event, and resolves `next(name)` when an event of that name arrives. */
+export function recordingEvents() {
+  const seen: Array<{ name: string; event: Record<string, unknown> }> = [];
+  const waiting: Array<{ name: string; resolve: () => void }> = [];
+  const record =
+    (name: keyof BackendEvents) =>
+    (event: object): void => {
+      seen.push({ name, event: { ...event } });
+      for (const waiter of waiting.filter((entry) => entry.name === name)) waiter.resolve();
+    };
+  const events: Required<BackendEvents> = {
+    refreshSucceeded: record("refreshSucceeded"),
+    refreshFailed: record("refreshFailed"),
+    lateAnswerRecovered: record("lateAnswerRecovered"),
+    sessionEnded: record("sessionEnded"),
+    logoutFailed: record("logoutFailed"),
+  };
+  return {
+    events,
+    seen,
+    named: (name: keyof BackendEvents) => seen.filter((entry) => entry.name === name),
+    next: (name: keyof BackendEvents) =>
+      new Promise<void>((resolve) => waiting.push({ name, resolve })),
+  };
+}

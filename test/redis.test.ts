@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { AuthConfig } from "@auth/core";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -8,9 +9,19 @@ import {
   type RedisCommands,
   RedisCoordinator,
   type RefreshOutcome,
+  withBackend,
 } from "../src/index.js";
 import type { InstanceMessage, ParentMessage } from "./fixtures/instance.js";
-import { ADMIN, recordingLogger, SECRET, setup, tokenFromResponse } from "./helpers.js";
+import {
+  ADMIN,
+  AuthClient,
+  providerDefaultsFor,
+  recordingEvents,
+  recordingLogger,
+  SECRET,
+  setup,
+  tokenFromResponse,
+} from "./helpers.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 
 let redis: RedisServer;
@@ -482,6 +493,86 @@ describe("through Auth() in this process", () => {
       accessToken: after?.accessToken,
       refreshToken: after?.refreshToken,
     });
+  });
+});
+
+describe("late refresh answers with RedisCoordinator", () => {
+  it("a refresh answered after timeoutMs (backend rotated): another instance's request while it is in flight joins it, later requests get the rotated tokens; 1 backend refresh, 0 reuse", async () => {
+    const prefix = freshPrefix();
+    const recorder = recordingEvents();
+    const limits = { timeoutMs: 1_000, lateAnswerLimitMs: 10_000 };
+    const harness = await setup(
+      { tokenPlacement: "mixed", accessTokenTtlSeconds: 600 },
+      {
+        ...limits,
+        events: recorder.events,
+        coordination: new RedisCoordinator({
+          scope: ownScope(),
+          client: connect(),
+          secret: SECRET,
+          prefix,
+        }),
+      },
+    );
+    const { backend, clock } = harness;
+    // A second app instance: its own Auth.js config and coordinator, the same Redis and backend.
+    const second = withBackend({
+      secret: SECRET,
+      trustHost: true,
+      basePath: "/auth",
+      session: { strategy: "jwt" },
+      logger: { error: () => {}, warn: () => {}, debug: () => {} },
+      providers: [
+        BackendCredentials({
+          baseUrl: backend.url,
+          endpoints: { logout: "/auth/logout" },
+          tokens: providerDefaultsFor(backend),
+          now: clock.now,
+          logger: recordingLogger(),
+          ...limits,
+          coordination: new RedisCoordinator({
+            scope: ownScope(),
+            client: connect(),
+            secret: SECRET,
+            prefix,
+          }),
+        }),
+      ],
+    }) as AuthConfig;
+    const browser = harness.client();
+    await browser.signIn(ADMIN);
+    const before = (await browser.token())?.backend;
+    const onSecond = new AuthClient(second);
+    for (const [name, value] of browser.cookies) onSecond.cookies.set(name, value);
+    const onSecondLater = onSecond.clone();
+    backend.injectFault("refresh", { answerDelayMs: 1_500 });
+    clock.advance(EXPIRY_JUMP_SECONDS);
+    const landed = recorder.next("lateAnswerRecovered");
+
+    const first = await browser.session();
+    expect(first?.user?.email).toBe(ADMIN.email);
+    expect(first?.error).toBe("RefreshUnavailable");
+    expect(backend.stats.refreshSucceeded).toBe(1);
+    expect(await raw.keys(`${prefix}lock:*`)).toHaveLength(1); // held while the call can answer
+
+    // The other instance, while the refresh is in flight: waits on the lock, gets the outcome.
+    const joined = await onSecond.request("/session");
+    const joinedState = (await tokenFromResponse(joined))?.backend;
+    expect(((await joined.json()) as { error?: string }).error).toBeUndefined();
+    expect(joinedState?.accessToken).toBeTruthy();
+    expect(joinedState?.accessToken).not.toBe(before?.accessToken);
+    await landed;
+
+    // Both instances, with the retired token, get the rotation without a backend call.
+    for (const client of [browser, onSecondLater]) {
+      const late = await client.request("/session");
+      expect(((await late.json()) as { error?: string }).error).toBeUndefined();
+      expect((await tokenFromResponse(late))?.backend?.accessToken).toBe(joinedState?.accessToken);
+    }
+    expect(backend.stats.refresh).toBe(1);
+    expect(backend.stats.reuseDetected).toBe(0);
+    expect(recorder.named("lateAnswerRecovered")).toHaveLength(1);
+    await expect.poll(() => raw.keys(`${prefix}lock:*`)).toEqual([]);
   });
 });
 

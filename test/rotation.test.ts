@@ -135,6 +135,45 @@ describe("grace cache", () => {
     expect(lateToken?.backend?.accessToken).toBe(rotated?.backend?.accessToken);
   });
 
+  it("a recent rotation of the presented token wins over its known expiry (refresh credential expiring with the access token)", async () => {
+    // A backend whose refresh credential lives exactly as long as the access token.
+    const expiresWithAccess: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (!response.ok || !/\/auth\/(login|refresh)$/.test(String(input))) return response;
+      const body = (await response.json()) as Record<string, unknown>;
+      const headers = new Headers(response.headers);
+      headers.delete("content-length");
+      return Response.json(
+        { ...body, refreshExpiresIn: body.expiresIn ?? 600 },
+        { status: response.status, headers },
+      );
+    };
+    const { backend, browser, clock } = await signedIn(
+      { tokenPlacement: "body", expiryStyle: "expires_in" },
+      { fetch: expiresWithAccess },
+    );
+    const stale = browser.clone();
+    const staler = browser.clone();
+    expect((await stale.token())?.backend?.refreshTokenExpiresAt).toBe(
+      (await stale.token())?.backend?.accessTokenExpiresAt,
+    );
+    clock.advance(590);
+    await browser.session();
+    expect(backend.stats.refreshSucceeded).toBe(1);
+    const rotated = await browser.token();
+
+    clock.advance(15); // the old refresh token's known expiry has passed; its rotation is 15 s old
+    const late = await stale.request("/session");
+    expect(((await late.json()) as { error?: string }).error).toBeUndefined();
+    const lateToken = await tokenFromResponse(late);
+    expect(lateToken?.backend?.refreshToken).toBe(rotated?.backend?.refreshToken);
+    expect(backend.stats.refresh).toBe(1);
+
+    clock.advance(30); // past the grace window: the expiry stands
+    expect((await staler.session())?.error).toBe("RefreshTokenExpired");
+    expect(backend.stats.refresh).toBe(1);
+  });
+
   it("outside the grace window the old token reaches the backend, which detects reuse and the session ends", async () => {
     const { backend, browser, clock } = await signedIn({ tokenPlacement: "body" });
     const stale = browser.clone();
