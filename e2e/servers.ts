@@ -125,33 +125,41 @@ export async function startBackend(): Promise<Child & { url: string }> {
   return { ...child, url };
 }
 
-/** Starts `next start` for the built example app against `backendUrl`. */
-export async function startApp(backendUrl: string): Promise<Child & { url: string }> {
-  if (!existsSync(join(APP_DIR, ".next", "BUILD_ID"))) {
+/**
+ * Starts the example app against `backendUrl`: `next start` of the build (`mode: "start"`), or
+ * `next dev` (`mode: "dev"`, which compiles each route on first use and keeps its output apart
+ * from the production build). Output goes to test-results/app-server.log (app-dev-server.log).
+ */
+export async function startApp(
+  backendUrl: string,
+  mode: "start" | "dev" = "start",
+): Promise<Child & { url: string; logFile: string }> {
+  if (mode === "start" && !existsSync(join(APP_DIR, ".next", "BUILD_ID"))) {
     throw new Error("example-app is not built: run `node scripts/e2e.mjs` (it runs `next build`)");
   }
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const nextBin = join(ROOT, "node_modules", "next", "dist", "bin", "next");
+  const logFile = join(RESULTS_DIR, mode === "start" ? "app-server.log" : "app-dev-server.log");
   const child = startChild(
     process.execPath,
-    [nextBin, "start", "--port", String(port), "--hostname", "127.0.0.1"],
+    [nextBin, mode, "--port", String(port), "--hostname", "127.0.0.1"],
     {
       cwd: APP_DIR,
       env: {
         ...process.env,
-        NODE_ENV: "production",
+        NODE_ENV: mode === "start" ? "production" : "development",
         NEXT_TELEMETRY_DISABLED: "1",
         BACKEND_URL: backendUrl,
         AUTH_SECRET: randomBytes(32).toString("base64url"),
         AUTH_TRUST_HOST: "true",
         REDIS_URL: "",
       },
-      logFile: join(RESULTS_DIR, "app-server.log"),
+      logFile,
     },
   );
   await waitFor(
-    "next start",
+    `next ${mode}`,
     child,
     async () => {
       try {
@@ -162,7 +170,7 @@ export async function startApp(backendUrl: string): Promise<Child & { url: strin
         return undefined;
       }
     },
-    60_000,
+    mode === "start" ? 60_000 : 180_000,
   );
-  return { ...child, url };
+  return { ...child, url, logFile };
 }

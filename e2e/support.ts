@@ -2,7 +2,13 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, expect, inject, onTestFinished } from "vitest";
-import type { BackendStats, Fault, FaultEndpoint } from "../example-app/backend/server.mjs";
+import type {
+  BackendOptions,
+  BackendStats,
+  Fault,
+  FaultEndpoint,
+  RecordedRequest,
+} from "../example-app/backend/server.mjs";
 import { RESULTS_DIR } from "./servers.js";
 
 export { ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL } from "./servers.js";
@@ -100,6 +106,14 @@ export const control = {
   },
   async fault(endpoint: FaultEndpoint, fault: Fault): Promise<void> {
     await call("POST", "/__control/fault", { endpoint, ...fault });
+  },
+  /** Changes backend options for the following requests (e.g. `logoutRequiresAccessToken`). */
+  async options(patch: Partial<BackendOptions>): Promise<void> {
+    await call("POST", "/__control/options", patch);
+  },
+  /** The last 20 refresh and logout requests the backend received. */
+  async requests(): Promise<RecordedRequest[]> {
+    return (await call("GET", "/__control/requests")) as RecordedRequest[];
   },
 };
 

@@ -5,31 +5,44 @@
  *
  *   npm run soak                                  # 60 s, 200 sessions
  *   SOAK_SECONDS=150 SOAK_SESSIONS=300 npm run soak
+ *   SOAK_STRESS=3 npm run soak                    # the same on a CPU-starved machine
  *
  * Environment (all optional): SOAK_SECONDS (default 60, at most 150; the whole run stays under
  * 3 minutes), SOAK_SESSIONS (200), SOAK_TTL (access-token lifetime, seconds; 6), SOAK_FAULT_RATE
  * (share of refreshes that meet a fault; 0.3), SOAK_REJECT_SHARE (share of those faults that are a
  * definitive 401 invalid_grant; 0.02), SOAK_MAX_ENTRIES (MemoryCoordinator bound; 10000),
- * SOAK_SEED (seed of the fault mix and the users' timing choices; random, printed).
+ * SOAK_SEED (seed of the fault mix and the users' timing choices; random, printed), SOAK_STRESS
+ * (number of CPU-burning child processes running for the whole run, to starve this process of
+ * CPU the way a busy host would; 0, at most 32; they are killed when the run ends, however it
+ * ends, and each also exits on its own once this process is gone).
  *
  * Faults: 503, 429 with Retry-After, dropped connections, delays below the timeout, timeouts
- * (the backend hangs past `timeoutMs`, then drops without processing), and a few definitive
- * rejections. Not included: a response lost *after* the backend rotated (`afterRotation`, or a
- * delay past the timeout followed by processing). On a strict backend that legitimately ends the
- * session through reuse detection (see README, Security) and would show up as `reuse>0`; it is
- * covered by `test/hardening-backend.test.ts` instead.
+ * (the backend hangs past `timeoutMs`, then drops without processing), late rotations (the
+ * backend rotates, then answers after `timeoutMs` but well before `lateAnswerLimitMs`), and a few
+ * definitive rejections. A late rotation is included because the provider keeps the backend call
+ * going past `timeoutMs` for up to `lateAnswerLimitMs` and shares its rotation through the grace
+ * cache: the next request carrying the old refresh token gets the new tokens, so it must show up
+ * neither as `lost` nor as `reuse`. Still not included: a response lost entirely *after* the
+ * backend rotated (`afterRotation`: the connection drops once the rotation is done, or an answer
+ * later than `lateAnswerLimitMs`). Nothing reaches us, so the next request presents the retired
+ * refresh token; on a strict backend that legitimately ends the session through reuse detection
+ * (inherent to rotation; see README, Security) and would show up as `reuse>0`. It is covered by
+ * `test/hardening-backend.test.ts` instead.
  *
  * At the end every session must be either valid (a session read without error whose access token
  * the backend accepts) or ended for a definitive reason (`RefreshTokenRejected`, …). A session is
  * lost if it was ever signed out, answered 5xx, wrote an older token after a newer one, or is
  * neither valid nor definitively ended at the end. Exits non-zero when lost > 0, reuse > 0 or the
- * in-process cache exceeded its bound. The last line is
- * `sessions=N valid=N ended=N lost=N reuse=N`.
+ * in-process cache exceeded its bound. Before it, a line counts the late rotations injected, the
+ * provider's "late answer" log lines and its `events` (refreshSucceeded, refreshFailed by reason,
+ * lateAnswerRecovered). The last line is `sessions=N valid=N ended=N lost=N reuse=N`.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { AuthConfig } from "@auth/core";
 import { type Fault, startBackend } from "../example-app/backend/server.mjs";
 import {
+  BackendAuthError,
   BackendCredentials,
   type BackendSessionError,
   getBackendAuth,
@@ -55,12 +68,18 @@ const FAULT_RATE = numberFromEnv("SOAK_FAULT_RATE", 0.3, 1);
 const REJECT_SHARE = numberFromEnv("SOAK_REJECT_SHARE", 0.02, 1);
 const MAX_ENTRIES = Math.max(1, Math.round(numberFromEnv("SOAK_MAX_ENTRIES", 10_000)));
 const SEED = Math.round(numberFromEnv("SOAK_SEED", Math.floor(Math.random() * 2 ** 31)));
+const STRESS = Math.round(numberFromEnv("SOAK_STRESS", 0, 32));
 /**
- * Refresh timeout. Generous, so that only injected faults time out: a refresh that times out
- * because this process is busy may still rotate at the backend, which is the lost-response case
- * excluded above.
+ * Refresh timeout (how long a request waits). Generous, so that mostly injected faults time out;
+ * a refresh that times out because this process is busy is a late answer like the injected ones.
  */
 const TIMEOUT_MS = 3_000;
+/**
+ * How long after `TIMEOUT_MS` a refresh may still answer and have its rotation kept. Well above
+ * the injected late answers (at most `TIMEOUT_MS + 2500` ms in all) and event-loop stalls under
+ * SOAK_STRESS: the soak relies on every late rotation landing before this limit.
+ */
+const LATE_ANSWER_LIMIT_MS = 10_000;
 /** How long the final check waits for sessions in a transient state to recover. */
 const SETTLE_MS = 15_000;
 
@@ -88,13 +107,59 @@ function randomFault(): [kind: string, fault: Fault] {
     return ["rejected 401", { status: 401, body: { error: "invalid_grant" } }];
   }
   const roll = random();
-  if (roll < 0.25) return ["503", { status: 503 }];
-  if (roll < 0.45) {
+  if (roll < 0.21) return ["503", { status: 503 }];
+  if (roll < 0.38) {
     return ["429 Retry-After", { status: 429, headers: { "Retry-After": String(between(1, 2)) } }];
   }
-  if (roll < 0.65) return ["dropped", { drop: true }];
-  if (roll < 0.8) return ["delayed", { delayMs: between(100, 600) }];
-  return ["timed out", { delayMs: TIMEOUT_MS + 300, drop: true }];
+  if (roll < 0.55) return ["dropped", { drop: true }];
+  if (roll < 0.68) return ["delayed", { delayMs: between(100, 600) }];
+  if (roll < 0.85) return ["timed out", { delayMs: TIMEOUT_MS + 300, drop: true }];
+  // Rotated at the backend, answered after the timeout but before the late limit.
+  return ["late rotation", { answerDelayMs: between(TIMEOUT_MS + 200, TIMEOUT_MS + 2500) }];
+}
+
+/**
+ * A busy loop for a child process. Many times a second it checks that its parent still
+ * exists (signal 0), so even a parent killed with SIGKILL leaves no CPU burner behind for long.
+ */
+const BURN = `const parent = process.ppid; let x = 0;
+for (;;) {
+  for (let i = 0; i < 5e7; i++) x ^= i;
+  try { process.kill(parent, 0); } catch { process.exit(0); }
+}`;
+
+/** The CPU burners of SOAK_STRESS; see {@link startStress}. */
+const burners: ChildProcess[] = [];
+
+/**
+ * Kills the CPU burners (the kill is synchronous and idempotent: safe in an `exit` handler).
+ * Resolves once they have exited and been reaped, or after a second.
+ */
+function stopStress(): Promise<void> {
+  const exited = burners.splice(0).map((child) => {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGKILL");
+    return gone;
+  });
+  return Promise.race([Promise.all(exited), sleep(1_000)]).then(() => {});
+}
+
+/** Starts `count` CPU burners, killed by {@link stopStress} on every way out of this process. */
+function startStress(count: number): void {
+  if (count === 0) return;
+  process.once("exit", () => void stopStress());
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      void stopStress();
+      process.exit(128 + (signal === "SIGHUP" ? 1 : signal === "SIGINT" ? 2 : 15));
+    });
+  }
+  for (let i = 0; i < count; i++) {
+    const child = spawn(process.execPath, ["-e", BURN], { stdio: "ignore" });
+    child.on("error", (error) => console.error(`soak: stress process failed: ${error.message}`));
+    burners.push(child);
+  }
 }
 
 interface SessionRecord {
@@ -108,6 +173,15 @@ interface SessionRecord {
 }
 
 async function main(): Promise<number> {
+  startStress(STRESS);
+  try {
+    return await soak();
+  } finally {
+    await stopStress();
+  }
+}
+
+async function soak(): Promise<number> {
   const started = Date.now();
   const backend = await startBackend({ accessTokenTtlSeconds: TTL, tokenPlacement: "mixed" });
   const coordinator = new MemoryCoordinator({ maxEntries: MAX_ENTRIES });
@@ -115,6 +189,18 @@ async function main(): Promise<number> {
   const count = (message: string) => {
     const kind = message.replace(/\d+/g, "N").slice(0, 80);
     logCounts.set(kind, (logCounts.get(kind) ?? 0) + 1);
+  };
+  const isLateAnswer = (message: string) => message.includes("late answer");
+  let lateAnswerLogs = 0;
+  const warn = (message: string) => {
+    if (isLateAnswer(message)) lateAnswerLogs++;
+    count(message);
+  };
+  const events = {
+    refreshSucceeded: 0,
+    lateSucceeded: 0,
+    lateAnswerRecovered: 0,
+    refreshFailed: new Map<string, number>(),
   };
   const config = withBackend({
     secret: SECRET,
@@ -128,8 +214,22 @@ async function main(): Promise<number> {
         endpoints: { logout: "/auth/logout" },
         tokens: { accessToken: { body: "accessToken" }, refreshToken: { cookie: "refresh_token" } },
         timeoutMs: TIMEOUT_MS,
+        lateAnswerLimitMs: LATE_ANSWER_LIMIT_MS,
         coordination: coordinator,
-        logger: { warn: count, error: (message) => count(message) },
+        logger: { warn, error: (message) => count(message) },
+        events: {
+          refreshSucceeded: ({ late }) => {
+            events.refreshSucceeded++;
+            if (late) events.lateSucceeded++;
+          },
+          refreshFailed: ({ reason, transient }) => {
+            const kind = transient ? reason : `${reason} (final)`;
+            events.refreshFailed.set(kind, (events.refreshFailed.get(kind) ?? 0) + 1);
+          },
+          lateAnswerRecovered: () => {
+            events.lateAnswerRecovered++;
+          },
+        },
       }),
     ],
   }) as AuthConfig;
@@ -151,7 +251,7 @@ async function main(): Promise<number> {
   }
   console.log(
     `soak: ${SESSIONS} sessions signed in; ${SECONDS} s, access tokens of ${TTL} s, ` +
-      `fault rate ${FAULT_RATE}, seed ${SEED}`,
+      `fault rate ${FAULT_RATE}, seed ${SEED}, stress ${STRESS} CPU-burning processes`,
   );
 
   const lag = monitorEventLoopDelay({ resolution: 20 });
@@ -163,6 +263,19 @@ async function main(): Promise<number> {
   let requests = 0;
   let http5xx = 0;
   let downgrades = 0;
+  /**
+   * Session reads without an error whose access token had already expired (by how many seconds
+   * at most): the read picked up a rotation that was no longer fresh, e.g. a late answer shared
+   * through the grace cache. Not a loss (the next read refreshes) but counted, not hidden.
+   */
+  const expiredReads = { count: 0, maxSeconds: 0 };
+  type SessionBody = { error?: BackendSessionError; accessTokenExpiresAt?: number };
+  const checkExpiry = (body: SessionBody) => {
+    const expiredFor = Date.now() / 1000 - (body.accessTokenExpiresAt ?? Number.POSITIVE_INFINITY);
+    if (body.error !== undefined || expiredFor < 0) return;
+    expiredReads.count++;
+    expiredReads.maxSeconds = Math.max(expiredReads.maxSeconds, expiredFor);
+  };
 
   /**
    * One page load, several tabs at once, or a late request: one sent with the cookie of a moment
@@ -193,15 +306,13 @@ async function main(): Promise<number> {
         http5xx++;
         session.lostBecause ??= `HTTP ${response.status}`;
       }
-      const body = (await response.json().catch(() => undefined)) as
-        | { error?: BackendSessionError }
-        | null
-        | undefined;
+      const body = (await response.json().catch(() => undefined)) as SessionBody | null | undefined;
       if (body === null || body === undefined) {
         session.lostBecause ??= "signed out without a definitive reason";
-      } else if (body.error && TERMINAL_SESSION_ERRORS.includes(body.error)) {
-        session.ended = body.error;
+        continue;
       }
+      checkExpiry(body);
+      if (body.error && TERMINAL_SESSION_ERRORS.includes(body.error)) session.ended = body.error;
     }
     const receivedAt = (await session.browser.token())?.backend?.receivedAt ?? 0;
     if (!session.ended && receivedAt < session.newest) {
@@ -242,17 +353,31 @@ async function main(): Promise<number> {
   await Promise.all(
     sessions.map(async (session) => {
       while (!session.ended && !session.lostBecause && Date.now() < settleBy) {
-        const body = (await session.browser.session()) as { error?: BackendSessionError } | null;
+        const body = (await session.browser.session()) as SessionBody | null;
         requests++;
         if (body === null) {
           session.lostBecause = "signed out without a definitive reason";
         } else if (body.error && TERMINAL_SESSION_ERRORS.includes(body.error)) {
           session.ended = body.error;
         } else if (body.error === undefined) {
+          checkExpiry(body);
           const request = new Request(`${ORIGIN}/`, {
             headers: { cookie: session.browser.cookieHeader() },
           });
-          const auth = await getBackendAuth(config, request);
+          let auth: Awaited<ReturnType<typeof getBackendAuth>>;
+          try {
+            auth = await getBackendAuth(config, request);
+          } catch (error) {
+            if (!(error instanceof BackendAuthError)) throw error;
+            // The read handed out an access token that has expired (counted above): read again,
+            // which refreshes it. Anything else is a loss.
+            if (error.code !== "BACKEND_UNAVAILABLE") {
+              session.lostBecause = `getBackendAuth failed (${error.code})`;
+              return;
+            }
+            await sleep(250);
+            continue;
+          }
           const me = new URL("/users/me", backend.url);
           const response = await fetch(me, { headers: auth.headers(me) });
           if (response.ok) session.valid = true;
@@ -287,7 +412,21 @@ async function main(): Promise<number> {
       `${backend.stats.refreshRejected} rejected, ${reuse} reuse detected`,
   );
   console.log(`faults injected: ${injected} (${format(faults)})`);
+  const failed = [...events.refreshFailed.values()].reduce((sum, n) => sum + n, 0);
+  console.log(
+    `late rotations: ${faults.get("late rotation") ?? 0} injected (the last few may have been ` +
+      `cleared unused), ${lateAnswerLogs} "late answer" log lines`,
+  );
+  console.log(
+    `events: refreshSucceeded ${events.refreshSucceeded} (late ${events.lateSucceeded}), ` +
+      `lateAnswerRecovered ${events.lateAnswerRecovered}, refreshFailed ${failed} ` +
+      `(${format(events.refreshFailed)})`,
+  );
   console.log(`session reads: ${requests}, HTTP 5xx: ${http5xx}, token downgrades: ${downgrades}`);
+  console.log(
+    `session reads without error but with an expired access token: ${expiredReads.count}` +
+      (expiredReads.count > 0 ? ` (expired up to ${expiredReads.maxSeconds.toFixed(1)} s)` : ""),
+  );
   console.log(`ended for a definitive reason: ${format(endedReasons)}`);
   for (const session of sessions.filter((s) => s.lostBecause).slice(0, 10)) {
     console.log(`lost session ${session.id}: ${session.lostBecause}`);

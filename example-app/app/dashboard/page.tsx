@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { auth, backend } from "@/auth";
+import { ItemCount } from "./item-count";
 import { Items } from "./items";
 
 export const metadata: Metadata = { title: "Dashboard" };
@@ -65,6 +66,12 @@ export default async function DashboardPage() {
           <code>GET /api/items</code> (client component → route handler)
         </h2>
         <Items />
+      </section>
+      <section className="card">
+        <h2>
+          <code>GET /api/items</code> (server action, <code>backend.fetch</code>)
+        </h2>
+        <ItemCount />
       </section>
     </>
   );
