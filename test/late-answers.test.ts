@@ -67,6 +67,31 @@ describe("late refresh answers (MemoryCoordinator)", () => {
     expect(harness.coordinator.inFlight).toBe(0);
   });
 
+  it("a shared rotation that is already due when picked up is refreshed once more with its own token: no expired access token without an error", async () => {
+    const recorder = recordingEvents();
+    const harness = await setup(
+      { accessTokenTtlSeconds: 20, tokenPlacement: "body" },
+      { timeoutMs: 800, lateAnswerLimitMs: 10_000, events: recorder.events },
+    );
+    const { backend, clock } = harness;
+    const browser = harness.client();
+    await browser.signIn(ADMIN);
+    backend.injectFault("refresh", { answerDelayMs: 1_500 });
+    clock.advance(15); // due (refresh at half the 20 s lifetime)
+    const landed = recorder.next("lateAnswerRecovered");
+    expect((await browser.session())?.error).toBe("RefreshUnavailable");
+    await landed;
+
+    clock.advance(12); // the late rotation is 12 s old: inside the grace window, but due itself
+    const response = await browser.request("/session");
+    const session = (await response.json()) as { error?: string; accessTokenExpiresAt?: number };
+    expect(session.error).toBeUndefined();
+    expect(session.accessTokenExpiresAt).toBeGreaterThan(clock.now() / 1000 + 10);
+    expect(backend.stats.refresh).toBe(2);
+    expect(backend.stats.refreshSucceeded).toBe(2);
+    expect(backend.stats.reuseDetected).toBe(0);
+  });
+
   it("a refresh that answers only after lateAnswerLimitMs is abandoned: transient, the session is kept", async () => {
     const recorder = recordingEvents();
     const harness = await setup(

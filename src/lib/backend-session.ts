@@ -291,6 +291,8 @@ function ended(state: BackendTokenState, error: BackendSessionError): BackendTok
 interface RefreshPermission {
   allowRefresh?: boolean;
   force?: boolean;
+  /** @internal Set on the one extra refresh of a rotation that was already due. */
+  hop?: boolean;
 }
 
 /**
@@ -307,7 +309,7 @@ interface RefreshPermission {
 export async function refreshIfNeeded(
   runtime: Runtime,
   state: BackendTokenState,
-  { allowRefresh = true, force = false }: RefreshPermission = {},
+  { allowRefresh = true, force = false, hop = false }: RefreshPermission = {},
 ): Promise<BackendTokenState> {
   if (isEnded(state) || (!force && !needsRefresh(runtime, state))) return state;
   const now = nowSeconds(runtime);
@@ -334,13 +336,32 @@ export async function refreshIfNeeded(
   if (!allowRefresh) return state;
   const outcome = await startRefresh(runtime, state, grant);
   switch (outcome.kind) {
-    case "rotated":
-      return applyRotation(runtime, state, outcome);
+    case "rotated": {
+      const next = applyRotation(runtime, state, outcome);
+      return hop ? next : dueAgainOnce(runtime, next, allowRefresh);
+    }
     case "rejected":
       return ended(state, "RefreshTokenRejected");
     case "unavailable":
       return { ...state, error: "RefreshUnavailable" };
   }
+}
+
+/**
+ * A rotation taken from the coordinator may already be due: a late answer carries tokens issued
+ * when the backend processed the request, and a shared one may be seconds old. Such a state is
+ * refreshed once more (with its own, newer refresh token), so no request gets an expired access
+ * token without an error. One hop only: a fresh rotation is never due (the buffer is capped at
+ * half the token's lifetime).
+ */
+async function dueAgainOnce(
+  runtime: Runtime,
+  next: BackendTokenState,
+  allowRefresh: boolean,
+): Promise<BackendTokenState> {
+  if (!needsRefresh(runtime, next)) return next;
+  const again = await refreshIfNeeded(runtime, next, { allowRefresh, force: false, hop: true });
+  return again;
 }
 
 /** A transient outcome for a request that stopped waiting for a refresh still in flight. */
