@@ -96,7 +96,7 @@ interface MemoryState {
  * In-process single flight and grace cache, shared by every coordinator of the same `scope` in
  * the process (the default coordinator of every provider included). Bounded: at most
  * `maxEntries` outcomes, each dropped when its sharing window ends; a refresh stays in flight
- * only until it answers or its `maxDurationMs` passes.
+ * until its function settles (the core bounds its backend call by `maxDurationMs`).
  */
 export class MemoryCoordinator implements RefreshCoordinator {
   readonly #state: MemoryState;

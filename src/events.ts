@@ -10,8 +10,8 @@ export interface BackendEventBase {
 
 /**
  * Why a refresh failed:
- * - `timeout`: the backend did not answer within `timeoutMs` (it may still answer late: see
- *   {@link BackendEvents.lateAnswerRecovered});
+ * - `timeout`: the backend did not answer within `timeoutMs + lateAnswerLimitMs` (a call that
+ *   answers later than `timeoutMs` but within the limit is a success with `late: true`);
  * - `network`: the connection failed or was dropped;
  * - `unavailable`: 408/425/429 or 5xx;
  * - `unexpected_status`: a status that is neither success nor rejection (3xx, 404, 409, …),
@@ -47,14 +47,17 @@ export interface BackendEvents {
       late: boolean;
     },
   ) => void | Promise<void>;
-  /** A backend refresh failed. `transient` failures keep the user signed in and are retried. */
+  /**
+   * A backend refresh failed (once per backend refresh, when its call ends). `transient` failures
+   * keep the user signed in and are retried.
+   */
   refreshFailed?: (
     event: BackendEventBase & {
       transient: boolean;
       reason: RefreshFailureReason;
       /** The backend's HTTP status, when it answered. */
       status?: number;
-      /** Milliseconds from the start of the refresh (or of the wait, for `timeout`). */
+      /** Duration of the backend call, in milliseconds. */
       durationMs: number;
     },
   ) => void | Promise<void>;

@@ -261,7 +261,8 @@ export class RedisCoordinator implements RefreshCoordinator {
           );
           return UNAVAILABLE;
         }
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        // Unref'd: a poll nobody waits for any more must not hold the process open.
+        await new Promise((resolve) => setTimeout(resolve, pollMs).unref?.());
         pollMs = Math.min(Math.max(pollMs, MAX_POLL_INTERVAL_MS), Math.ceil(pollMs * 1.5));
       }
     } catch (error) {

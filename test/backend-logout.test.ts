@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BackendTokenState } from "../src/index.js";
-import { ADMIN, recordingEvents, setup } from "./helpers.js";
+import { ADMIN, signedInWithEvents } from "./helpers.js";
 
 const refreshTokenOf = (state: BackendTokenState | undefined) =>
   state?.refreshToken ?? state?.cookies.find((cookie) => cookie.name === "refresh_token")?.value;
@@ -18,14 +18,13 @@ async function refreshByHand(backendUrl: string, refreshToken: string | undefine
 describe("sign-out ends the backend session (logout that accepts only a valid access token)", () => {
   for (const tokenPlacement of ["body", "mixed"] as const) {
     it(`${tokenPlacement}: after access-token expiry, sign-out refreshes first, then logs out; the old refresh token is rejected afterwards`, async () => {
-      const recorder = recordingEvents();
-      const harness = await setup(
-        { tokenPlacement, accessTokenTtlSeconds: 600, logoutRequiresAccessToken: true },
-        { events: recorder.events },
-      );
+      const harness = await signedInWithEvents({
+        tokenPlacement,
+        accessTokenTtlSeconds: 600,
+        logoutRequiresAccessToken: true,
+      });
+      const { browser, recorder } = harness;
       const { backend, clock } = harness;
-      const browser = harness.client();
-      await browser.signIn(ADMIN);
       const before = refreshTokenOf((await browser.token())?.backend);
       clock.advance(700); // the access token has expired
 
@@ -56,14 +55,13 @@ describe("sign-out ends the backend session (logout that accepts only a valid ac
   }
 
   it("a logout answering 401 while a refresh is possible: one refresh, one retry, then the backend session is gone", async () => {
-    const recorder = recordingEvents();
-    const harness = await setup(
-      { tokenPlacement: "body", accessTokenTtlSeconds: 600, logoutRequiresAccessToken: true },
-      { events: recorder.events },
-    );
+    const harness = await signedInWithEvents({
+      tokenPlacement: "body",
+      accessTokenTtlSeconds: 600,
+      logoutRequiresAccessToken: true,
+    });
+    const { browser, recorder } = harness;
     const { backend } = harness;
-    const browser = harness.client();
-    await browser.signIn(ADMIN);
     const before = refreshTokenOf((await browser.token())?.backend);
     // The access token is not due, but the backend refuses it (revoked access tokens, a key
     // rotation, ...): the first logout answers 401.
@@ -76,13 +74,11 @@ describe("sign-out ends the backend session (logout that accepts only a valid ac
   });
 
   it("a logout that still fails is reported through events.logoutFailed (no token in the event)", async () => {
-    const recorder = recordingEvents();
-    const harness = await setup(
-      { tokenPlacement: "body", accessTokenTtlSeconds: 600 },
-      { events: recorder.events },
-    );
-    const browser = harness.client();
-    await browser.signIn(ADMIN);
+    const harness = await signedInWithEvents({
+      tokenPlacement: "body",
+      accessTokenTtlSeconds: 600,
+    });
+    const { browser, recorder } = harness;
     harness.backend.injectFault("logout", { status: 500 });
     await browser.signOut();
     expect(await browser.session()).toBeNull();

@@ -1,16 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { BackendCredentials } from "../src/index.js";
-import { ADMIN, recordingEvents, setup } from "./helpers.js";
+import { ADMIN, setup, signedInWithEvents } from "./helpers.js";
 
 describe("events for operators", () => {
   it("refreshSucceeded and refreshFailed: once per backend refresh, with duration, reason and status, never a token", async () => {
-    const recorder = recordingEvents();
-    const harness = await setup(
-      { tokenPlacement: "body", accessTokenTtlSeconds: 600 },
-      { events: recorder.events },
-    );
-    const browser = harness.client();
-    await browser.signIn(ADMIN);
+    const harness = await signedInWithEvents({
+      tokenPlacement: "body",
+      accessTokenTtlSeconds: 600,
+    });
+    const { browser, recorder } = harness;
     const token = (await browser.token())?.backend;
     harness.backend.injectFault("refresh", { status: 503 });
     harness.clock.advance(590);
@@ -39,13 +37,11 @@ describe("events for operators", () => {
   });
 
   it("sessionEnded: once when the backend rejects the refresh token (10 concurrent requests), and when the refresh token's expiry ends it", async () => {
-    const recorder = recordingEvents();
-    const harness = await setup(
-      { tokenPlacement: "body", accessTokenTtlSeconds: 600 },
-      { events: recorder.events },
-    );
-    const browser = harness.client();
-    await browser.signIn(ADMIN);
+    const harness = await signedInWithEvents({
+      tokenPlacement: "body",
+      accessTokenTtlSeconds: 600,
+    });
+    const { browser, recorder } = harness;
     harness.backend.revokeAll();
     harness.clock.advance(590);
     const sessions = await Promise.all(Array.from({ length: 10 }, () => browser.clone().session()));

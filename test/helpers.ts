@@ -244,3 +244,44 @@ export function recordingEvents() {
       new Promise<void>((resolve) => waiting.push({ name, resolve })),
   };
 }
+
+/**
+ * An Auth.js config like an app's, built with the given copy of the library (tests load separate
+ * copies to model Next.js bundles) against `backend`, on the shared clock, with quiet loggers.
+ */
+export function appConfig(
+  library: { withBackend: typeof withBackend; BackendCredentials: typeof BackendCredentials },
+  backend: Backend,
+  clock: { now: () => number },
+  providerOptions: Partial<BackendCredentialsOptions> = {},
+): AuthConfig {
+  return library.withBackend({
+    secret: SECRET,
+    trustHost: true,
+    basePath: "/auth",
+    session: { strategy: "jwt" },
+    logger: { error: () => {}, warn: () => {}, debug: () => {} },
+    providers: [
+      library.BackendCredentials({
+        baseUrl: backend.url,
+        endpoints: { logout: "/auth/logout" },
+        tokens: providerDefaultsFor(backend),
+        now: clock.now,
+        logger: { warn: () => {}, error: () => {} },
+        ...providerOptions,
+      }),
+    ],
+  }) as AuthConfig;
+}
+
+/** A harness with a signed-in browser (ADMIN) whose provider reports to a recorder of events. */
+export async function signedInWithEvents(
+  backendOptions: BackendOptions,
+  providerOptions: Partial<BackendCredentialsOptions> = {},
+) {
+  const recorder = recordingEvents();
+  const harness = await setup(backendOptions, { events: recorder.events, ...providerOptions });
+  const browser = harness.client();
+  await browser.signIn(ADMIN);
+  return { ...harness, browser, recorder };
+}

@@ -1,17 +1,9 @@
 import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { AuthConfig } from "@auth/core";
 import { describe, expect, it } from "vitest";
 import { startBackend } from "../example-app/backend/server.mjs";
-import {
-  ADMIN,
-  AuthClient,
-  providerDefaultsFor,
-  SECRET,
-  sharedClock,
-  tokenFromResponse,
-} from "./helpers.js";
+import { ADMIN, AuthClient, appConfig, sharedClock, tokenFromResponse } from "./helpers.js";
 
 type Library = typeof import("../src/index.js");
 
@@ -46,28 +38,13 @@ describe("coordination spans every copy of the library in a process", () => {
       try {
         const clock = sharedClock(backend);
         const configOf = (library: Library) =>
-          library.withBackend({
-            secret: SECRET,
-            trustHost: true,
-            basePath: "/auth",
-            session: { strategy: "jwt" },
-            logger: { error: () => {}, warn: () => {}, debug: () => {} },
-            providers: [
-              library.BackendCredentials({
-                baseUrl: backend.url,
-                tokens: providerDefaultsFor(backend),
-                now: clock.now,
-                logger: { warn: () => {}, error: () => {} },
-                ...(coordination === "default"
-                  ? {}
-                  : {
-                      coordination: new library.MemoryCoordinator({
-                        scope: `copies-${backend.port}`,
-                      }),
-                    }),
-              }),
-            ],
-          }) as AuthConfig;
+          appConfig(library, backend, clock, {
+            ...(coordination === "default"
+              ? {}
+              : {
+                  coordination: new library.MemoryCoordinator({ scope: `copies-${backend.port}` }),
+                }),
+          });
         const proxyBundle = new AuthClient(configOf(first));
         const routeBundle = new AuthClient(configOf(second));
         await proxyBundle.signIn(ADMIN);

@@ -1,6 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { AuthConfig } from "@auth/core";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -15,7 +14,7 @@ import type { InstanceMessage, ParentMessage } from "./fixtures/instance.js";
 import {
   ADMIN,
   AuthClient,
-  providerDefaultsFor,
+  appConfig,
   recordingEvents,
   recordingLogger,
   SECRET,
@@ -34,6 +33,9 @@ let prefixCounter = 0;
  */
 let scopeCounter = 0;
 const ownScope = () => `instance-${++scopeCounter}`;
+/** A coordinator of its own instance (see ownScope) on the test server, keys under `prefix`. */
+const instance = (prefix: string) =>
+  new RedisCoordinator({ scope: ownScope(), client: connect(), secret: SECRET, prefix });
 /** A fresh key prefix per test, so tests never see each other's entries. */
 const freshPrefix = () => `test${++prefixCounter}-${process.pid}:`;
 
@@ -80,18 +82,8 @@ function countingRefresh(outcome: RefreshOutcome, shareForMs: number, delayMs = 
 describe("RedisCoordinator on a real redis-server", () => {
   it("single flight across two coordinators (two processes' worth): one refresh, one outcome for all", async () => {
     const prefix = freshPrefix();
-    const a = new RedisCoordinator({
-      scope: ownScope(),
-      client: connect(),
-      secret: SECRET,
-      prefix,
-    });
-    const b = new RedisCoordinator({
-      scope: ownScope(),
-      client: connect(),
-      secret: SECRET,
-      prefix,
-    });
+    const a = instance(prefix);
+    const b = instance(prefix);
     const refreshA = countingRefresh(rotated("a"), 5_000, 150);
     const refreshB = countingRefresh(rotated("b"), 5_000, 150);
     const outcomes = await Promise.all([
@@ -106,18 +98,8 @@ describe("RedisCoordinator on a real redis-server", () => {
 
   it("shares an outcome for shareForMs across coordinators, then forgets it", async () => {
     const prefix = freshPrefix();
-    const a = new RedisCoordinator({
-      scope: ownScope(),
-      client: connect(),
-      secret: SECRET,
-      prefix,
-    });
-    const b = new RedisCoordinator({
-      scope: ownScope(),
-      client: connect(),
-      secret: SECRET,
-      prefix,
-    });
+    const a = instance(prefix);
+    const b = instance(prefix);
     const first = countingRefresh(rotated("first"), 400);
     expect(await a.run("k2", first)).toEqual(rotated("first"));
     const ttl = await raw.pttl(`${prefix}result:k2`);
@@ -140,24 +122,14 @@ describe("RedisCoordinator on a real redis-server", () => {
 
   it("does not store outcomes that must not be shared (shareForMs 0)", async () => {
     const prefix = freshPrefix();
-    const a = new RedisCoordinator({
-      scope: ownScope(),
-      client: connect(),
-      secret: SECRET,
-      prefix,
-    });
+    const a = instance(prefix);
     await a.run("k3", countingRefresh({ kind: "unavailable" }, 0));
     expect(await raw.keys(`${prefix}*`)).toEqual([]);
   });
 
   it("an entry under another secret, tampered with or moved to another key is treated as absent (logged once)", async () => {
     const prefix = freshPrefix();
-    const writer = new RedisCoordinator({
-      scope: ownScope(),
-      client: connect(),
-      secret: SECRET,
-      prefix,
-    });
+    const writer = instance(prefix);
     await writer.run("k4", countingRefresh(rotated("k4"), 10_000));
     await writer.run("k5", countingRefresh(rotated("k5"), 10_000));
 
@@ -229,12 +201,7 @@ describe("RedisCoordinator on a real redis-server", () => {
   it("takes over once a crashed holder's lock expires without an outcome", async () => {
     const prefix = freshPrefix();
     await raw.set(`${prefix}lock:k9`, "crashed-holder", "PX", 300);
-    const waiter = new RedisCoordinator({
-      scope: ownScope(),
-      client: connect(),
-      secret: SECRET,
-      prefix,
-    });
+    const waiter = instance(prefix);
     const refresh = countingRefresh(rotated("k9"), 10_000);
     const started = Date.now();
     expect(await waiter.run("k9", refresh)).toEqual(rotated("k9"));
@@ -254,12 +221,7 @@ describe("RedisCoordinator on a real redis-server", () => {
       eval: (script, keys, args) => io.eval(script, keys.length, ...keys, ...args),
     };
     const a = new RedisCoordinator({ scope: ownScope(), commands, secret: SECRET, prefix });
-    const b = new RedisCoordinator({
-      scope: ownScope(),
-      client: connect(),
-      secret: SECRET,
-      prefix,
-    });
+    const b = instance(prefix);
     const refreshA = countingRefresh(rotated("a"), 5_000, 100);
     const refreshB = countingRefresh(rotated("b"), 5_000, 100);
     const [first, second] = await Promise.all([a.run("k10", refreshA), b.run("k10", refreshB)]);
@@ -441,12 +403,7 @@ async function readResponses(responses: Response[]) {
 describe("through Auth() in this process", () => {
   it("what Redis holds is neither readable outcomes nor tokens, in values or keys", async () => {
     const prefix = freshPrefix();
-    const coordination = new RedisCoordinator({
-      scope: ownScope(),
-      client: connect(),
-      secret: SECRET,
-      prefix,
-    });
+    const coordination = instance(prefix);
     const harness = await setup(
       { tokenPlacement: "body", accessTokenTtlSeconds: 600 },
       { coordination },
@@ -481,12 +438,7 @@ describe("through Auth() in this process", () => {
       expect(value).not.toContain(field);
     }
     // It is the real outcome: another coordinator with the secret reads the new tokens from it.
-    const reader = new RedisCoordinator({
-      scope: ownScope(),
-      client: connect(),
-      secret: SECRET,
-      prefix,
-    });
+    const reader = instance(prefix);
     const shared = await reader.peek(key.slice(`${prefix}result:`.length));
     expect(shared).toMatchObject({
       kind: "rotated",
@@ -506,39 +458,15 @@ describe("late refresh answers with RedisCoordinator", () => {
       {
         ...limits,
         events: recorder.events,
-        coordination: new RedisCoordinator({
-          scope: ownScope(),
-          client: connect(),
-          secret: SECRET,
-          prefix,
-        }),
+        coordination: instance(prefix),
       },
     );
     const { backend, clock } = harness;
     // A second app instance: its own Auth.js config and coordinator, the same Redis and backend.
-    const second = withBackend({
-      secret: SECRET,
-      trustHost: true,
-      basePath: "/auth",
-      session: { strategy: "jwt" },
-      logger: { error: () => {}, warn: () => {}, debug: () => {} },
-      providers: [
-        BackendCredentials({
-          baseUrl: backend.url,
-          endpoints: { logout: "/auth/logout" },
-          tokens: providerDefaultsFor(backend),
-          now: clock.now,
-          logger: recordingLogger(),
-          ...limits,
-          coordination: new RedisCoordinator({
-            scope: ownScope(),
-            client: connect(),
-            secret: SECRET,
-            prefix,
-          }),
-        }),
-      ],
-    }) as AuthConfig;
+    const second = appConfig({ withBackend, BackendCredentials }, backend, clock, {
+      ...limits,
+      coordination: instance(prefix),
+    });
     const browser = harness.client();
     await browser.signIn(ADMIN);
     const before = (await browser.token())?.backend;

@@ -421,17 +421,12 @@ async function startRefresh(
   if (outcome === STILL_IN_FLIGHT) {
     // The refresh goes on; its answer is shared when it comes. Keep the rejection handled.
     flight.catch(() => {});
-    // Reported once, by the request that started the refresh, not by every request joining it.
+    // Logged once, by the request that started the refresh, not by every request joining it.
+    // The event fires when the backend call ends (refreshSucceeded with late, or refreshFailed).
     if (!refreshedHere) return outcome;
     options.logger.warn(
       `refresh: no answer within ${options.timeoutMs} ms; the user stays signed in and the refresh may still answer within ${options.lateAnswerLimitMs} ms`,
     );
-    emit(options.events, options.logger, "refreshFailed", {
-      ...eventBase(runtime, state),
-      transient: true,
-      reason: "timeout",
-      durationMs: Date.now() - started,
-    });
     return outcome;
   }
   // A rotation this call just made is the newest; shared ones may have been rotated again.
@@ -495,7 +490,12 @@ async function newestRotation(
   for (let hop = 0; hop < MAX_CHAIN && current.kind === "rotated"; hop++) {
     const next = refreshGrantOf(runtime, applyRotation(runtime, state, current));
     if (!next) break;
-    const later = await runtime.coordinator.peek(await refreshKey(runtime, next.key));
+    let later: RefreshOutcome | undefined;
+    try {
+      later = await runtime.coordinator.peek(await refreshKey(runtime, next.key));
+    } catch {
+      break; // a failing coordinator must not log anyone out: keep what we have
+    }
     if (later?.kind !== "rotated") break;
     current = later;
   }
@@ -540,6 +540,14 @@ async function refreshAtBackend(
   const { events, logger } = options;
   if (result.outcome.kind === "rotated") {
     const late = durationMs > options.timeoutMs;
+    // The request that started it left with the old tokens: keep the rotation for its next
+    // request even when the grace period is shorter (or 0), or the retired token comes back.
+    if (late) {
+      result.shareForMs = Math.max(
+        result.shareForMs,
+        options.timeoutMs + options.lateAnswerLimitMs,
+      );
+    }
     emit(events, logger, "refreshSucceeded", { ...base, durationMs, late });
     if (late) {
       logger.warn(`refresh: a late answer (${durationMs} ms) was kept; no rotation lost`);
