@@ -9,6 +9,7 @@ import {
   control,
   fillSignIn,
   screenshot,
+  sessionJson,
   USER,
   until,
   waitPastExpiry,
@@ -79,7 +80,14 @@ async function raceRounds(origin: string, name: string) {
   for (let round = 1; round <= ROUNDS; round++) {
     await page.reload(); // a fresh, idle page: the action's result is empty again
     await expectSignedInDashboard(page, origin);
-    const expiry = await renderedExpiryOf(page);
+    // Let the page finish its own calls (its client component loads /api/items, which refreshes
+    // if the token became due meanwhile: `next dev` hydrates slowly), then read the current
+    // expiry from the session endpoint rather than from the render.
+    await expect
+      .poll(() => page.getByTestId("items").getAttribute("data-status"), { timeout: 30_000 })
+      .toBe("ok");
+    const expiry = (await sessionJson(page))?.accessTokenExpiresAt as number;
+    expect(expiry).toBeGreaterThan(0);
     const before = await control.stats();
     await waitPastExpiry(expiry);
     expect((await control.stats()).refresh, `round ${round}: idle before the race`).toBe(
