@@ -8,7 +8,8 @@ import {
   browserSuite,
   control,
   fillSignIn,
-  screenshot,
+  openContext,
+  renderedExpiry,
   sessionJson,
   USER,
   until,
@@ -41,12 +42,6 @@ async function race(page: Page) {
   });
 }
 
-async function renderedExpiryOf(page: Page): Promise<number> {
-  const epoch = Number(await page.getByTestId("access-expires-at").getAttribute("data-epoch"));
-  expect(epoch).toBeGreaterThan(0);
-  return epoch;
-}
-
 async function expectSignedInDashboard(page: Page, origin: string) {
   expect(new URL(page.url()).origin).toBe(origin);
   expect(new URL(page.url()).pathname).toBe("/dashboard");
@@ -56,13 +51,7 @@ async function expectSignedInDashboard(page: Page, origin: string) {
 
 /** Signs in on `origin`, then races the four entry points after each of ROUNDS expiries. */
 async function raceRounds(origin: string, name: string) {
-  const context = await suite.browser.newContext({ baseURL: origin });
-  const page = await context.newPage();
-  onTestFinished(async ({ task }) => {
-    const failed = task.result?.state === "fail";
-    if (!page.isClosed()) await screenshot(page, failed ? `${name}-failed` : name).catch(() => {});
-    await context.close();
-  });
+  const { page } = await openContext(suite.browser, name, origin);
   await page.goto("/signin");
   await fillSignIn(page, USER);
   await page.waitForURL((url) => url.pathname === "/dashboard", { timeout: 60_000 });
@@ -116,7 +105,7 @@ async function raceRounds(origin: string, name: string) {
 
     await page.reload();
     await expectSignedInDashboard(page, origin);
-    expect(await renderedExpiryOf(page)).toBeGreaterThan(expiry);
+    expect(await renderedExpiry(page)).toBeGreaterThan(expiry);
     expect((await control.stats()).refresh, `round ${round}: after the reload`).toBe(stats.refresh);
   }
 }
@@ -182,17 +171,12 @@ describe("scenario 9: sign-out after the access token expired, against a logout 
     it(`9${"ab"[index]} ${how}: the backend session ends; no refresh token of it works afterwards`, async () => {
       await control.options({ logoutRequiresAccessToken: true });
       onTestFinished(() => control.options({ logoutRequiresAccessToken: false }));
-      const context = await suite.browser.newContext({ baseURL: APP_URL });
-      const page = await context.newPage();
-      onTestFinished(async () => {
-        await screenshot(page, `09${"ab"[index]}-sign-out-after-expiry`).catch(() => {});
-        await context.close();
-      });
+      const { page } = await openContext(suite.browser, `09${"ab"[index]}-sign-out-after-expiry`);
       await page.goto("/signin");
       await fillSignIn(page, USER);
       await page.waitForURL((url) => url.pathname === "/dashboard");
       await expectSignedInDashboard(page, APP_URL);
-      await waitPastExpiry(await renderedExpiryOf(page));
+      await waitPastExpiry(await renderedExpiry(page));
 
       await signOut(page);
 

@@ -134,14 +134,16 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /**
- * A fresh browser context (own cookies) with one page. When the test ends the page is saved as
+ * A fresh browser context (own cookies) with one page, on `baseURL` (the `next start` app unless
+ * given another server). When the test ends the page is saved as
  * `test-results/<name>.png` (`<name>-failed.png` on failure) and the context is closed.
  */
 export async function openContext(
   browser: Browser,
   name: string,
+  baseURL = APP_URL,
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ baseURL: APP_URL });
+  const context = await browser.newContext({ baseURL });
   const page = await context.newPage();
   onTestFinished(async ({ task }) => {
     const failed = task.result?.state === "fail";

@@ -206,6 +206,16 @@ export interface ResolvedOptions {
   events: BackendEvents;
 }
 
+/**
+ * @internal The longest a refresh's backend call may run, in milliseconds: the request's wait
+ * (`timeoutMs`) plus the time a late answer may still land (`lateAnswerLimitMs`).
+ */
+export function longestRefreshMs(
+  options: Pick<ResolvedOptions, "timeoutMs" | "lateAnswerLimitMs">,
+): number {
+  return options.timeoutMs + options.lateAnswerLimitMs;
+}
+
 /** @internal */
 export interface ResolvedEndpoint {
   url: URL;

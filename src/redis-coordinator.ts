@@ -190,8 +190,7 @@ export class RedisCoordinator implements RefreshCoordinator {
     if (commands !== undefined && !hasMethods(commands, "set", "get", "del")) {
       throw new TypeError("RedisCoordinator: option commands must have set, get and del");
     }
-    this.lockTtlMs =
-      options.lockTtlMs === undefined ? undefined : positiveMs("lockTtlMs", options.lockTtlMs, 0);
+    this.lockTtlMs = positiveMs("lockTtlMs", options.lockTtlMs, undefined);
     this.#pollIntervalMs = positiveMs("pollIntervalMs", options.pollIntervalMs, 25);
     const commandTimeoutMs = positiveMs("commandTimeoutMs", options.commandTimeoutMs, 500);
     this.#store = redisStore(client ? { client } : { commands: commands! }, commandTimeoutMs);
@@ -263,7 +262,9 @@ export class RedisCoordinator implements RefreshCoordinator {
         }
         // Unref'd: a poll nobody waits for any more must not hold the process open.
         await new Promise((resolve) => setTimeout(resolve, pollMs).unref?.());
-        pollMs = Math.min(Math.max(pollMs, MAX_POLL_INTERVAL_MS), Math.ceil(pollMs * 1.5));
+        if (pollMs < MAX_POLL_INTERVAL_MS) {
+          pollMs = Math.min(MAX_POLL_INTERVAL_MS, Math.ceil(pollMs * 1.5));
+        }
       }
     } catch (error) {
       if (!(error instanceof RedisFailure)) throw error;
@@ -412,7 +413,11 @@ function secretsFromEnv(): string[] {
   return secrets;
 }
 
-function positiveMs(name: string, value: number | undefined, fallback: number): number {
+function positiveMs<Fallback extends number | undefined>(
+  name: string,
+  value: number | undefined,
+  fallback: Fallback,
+): number | Fallback {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
     throw new TypeError(`RedisCoordinator: option ${name} must be a finite number > 0`);

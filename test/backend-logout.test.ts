@@ -23,8 +23,7 @@ describe("sign-out ends the backend session (logout that accepts only a valid ac
         accessTokenTtlSeconds: 600,
         logoutRequiresAccessToken: true,
       });
-      const { browser, recorder } = harness;
-      const { backend, clock } = harness;
+      const { browser, recorder, backend, clock } = harness;
       const before = refreshTokenOf((await browser.token())?.backend);
       clock.advance(700); // the access token has expired
 
@@ -60,8 +59,7 @@ describe("sign-out ends the backend session (logout that accepts only a valid ac
       accessTokenTtlSeconds: 600,
       logoutRequiresAccessToken: true,
     });
-    const { browser, recorder } = harness;
-    const { backend } = harness;
+    const { browser, recorder, backend } = harness;
     const before = refreshTokenOf((await browser.token())?.backend);
     // The access token is not due, but the backend refuses it (revoked access tokens, a key
     // rotation, ...): the first logout answers 401.

@@ -67,29 +67,21 @@ export async function setup(
   const logger = recordingLogger();
   const clock = sharedClock(backend);
   const coordinator = new MemoryCoordinator({ now: clock.now, scope: `test-${randomUUID()}` });
-  const provider = BackendCredentials({
-    baseUrl: backend.url,
-    endpoints: { logout: "/auth/logout" },
-    tokens: providerDefaultsFor(backend),
-    logger,
-    now: clock.now,
-    coordination: coordinator,
-    ...providerOptions,
-  });
-  const config = withBackend({
-    secret: SECRET,
-    trustHost: true,
-    basePath: "/auth",
-    session: { strategy: "jwt" },
-    providers: [provider],
-    // Auth.js's own log lines go to the same recorder (they would otherwise flood the output).
-    logger: {
-      error: (error) => logger.lines.push(`authjs-error ${error.name}: ${error.message}`),
-      warn: (code) => logger.lines.push(`authjs-warn ${code}`),
-      debug: () => {},
+  const config = appConfig(
+    { withBackend, BackendCredentials },
+    backend,
+    clock,
+    { logger, coordination: coordinator, ...providerOptions },
+    {
+      // Auth.js's own log lines go to the same recorder (they would otherwise flood the output).
+      logger: {
+        error: (error) => logger.lines.push(`authjs-error ${error.name}: ${error.message}`),
+        warn: (code) => logger.lines.push(`authjs-warn ${code}`),
+        debug: () => {},
+      },
+      ...authOptions,
     },
-    ...authOptions,
-  }) as AuthConfig;
+  );
   return {
     backend,
     config,
@@ -247,13 +239,15 @@ export function recordingEvents() {
 
 /**
  * An Auth.js config like an app's, built with the given copy of the library (tests load separate
- * copies to model Next.js bundles) against `backend`, on the shared clock, with quiet loggers.
+ * copies to model Next.js bundles) against `backend`, on the shared clock, with quiet loggers
+ * unless the options say otherwise.
  */
 export function appConfig(
   library: { withBackend: typeof withBackend; BackendCredentials: typeof BackendCredentials },
   backend: Backend,
   clock: { now: () => number },
   providerOptions: Partial<BackendCredentialsOptions> = {},
+  authOptions: Partial<AuthConfig> = {},
 ): AuthConfig {
   return library.withBackend({
     secret: SECRET,
@@ -271,6 +265,7 @@ export function appConfig(
         ...providerOptions,
       }),
     ],
+    ...authOptions,
   }) as AuthConfig;
 }
 

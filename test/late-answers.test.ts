@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BackendTokenState } from "../src/index.js";
-import { ADMIN, recordingEvents, setup, tokenFromResponse } from "./helpers.js";
+import { ADMIN, signedInWithEvents, tokenFromResponse } from "./helpers.js";
 
 const refreshTokenOf = (state: BackendTokenState | undefined) =>
   state?.refreshToken ?? state?.cookies.find((cookie) => cookie.name === "refresh_token")?.value;
@@ -8,14 +8,11 @@ const refreshTokenOf = (state: BackendTokenState | undefined) =>
 describe("late refresh answers (MemoryCoordinator)", () => {
   for (const gracePeriodSeconds of [30, 0]) {
     it(`a refresh answered after timeoutMs (backend rotated): a request while it is in flight joins it, a request after it gets the rotated tokens; 1 backend refresh, 0 reuse (gracePeriodSeconds ${gracePeriodSeconds})`, async () => {
-      const recorder = recordingEvents();
-      const harness = await setup(
+      const harness = await signedInWithEvents(
         { accessTokenTtlSeconds: 600, tokenPlacement: "mixed" },
-        { timeoutMs: 800, lateAnswerLimitMs: 10_000, gracePeriodSeconds, events: recorder.events },
+        { timeoutMs: 800, lateAnswerLimitMs: 10_000, gracePeriodSeconds },
       );
-      const { backend, clock } = harness;
-      const browser = harness.client();
-      await browser.signIn(ADMIN);
+      const { browser, recorder, backend, clock } = harness;
       const before = (await browser.token())?.backend;
       const otherTab = browser.clone();
       // The backend rotates at once but answers 1.5 s later: past our 800 ms wait.
@@ -67,14 +64,11 @@ describe("late refresh answers (MemoryCoordinator)", () => {
   }
 
   it("a shared rotation that is already due when picked up is refreshed once more with its own token: no expired access token without an error", async () => {
-    const recorder = recordingEvents();
-    const harness = await setup(
+    const harness = await signedInWithEvents(
       { accessTokenTtlSeconds: 20, tokenPlacement: "body" },
-      { timeoutMs: 800, lateAnswerLimitMs: 10_000, events: recorder.events },
+      { timeoutMs: 800, lateAnswerLimitMs: 10_000 },
     );
-    const { backend, clock } = harness;
-    const browser = harness.client();
-    await browser.signIn(ADMIN);
+    const { browser, recorder, backend, clock } = harness;
     backend.injectFault("refresh", { answerDelayMs: 1_500 });
     clock.advance(15); // due (refresh at half the 20 s lifetime)
     const landed = recorder.next("lateAnswerRecovered");
@@ -92,13 +86,11 @@ describe("late refresh answers (MemoryCoordinator)", () => {
   });
 
   it("a refresh that answers only after lateAnswerLimitMs is abandoned: transient, the session is kept", async () => {
-    const recorder = recordingEvents();
-    const harness = await setup(
+    const harness = await signedInWithEvents(
       { accessTokenTtlSeconds: 600, tokenPlacement: "body" },
-      { timeoutMs: 200, lateAnswerLimitMs: 300, events: recorder.events },
+      { timeoutMs: 200, lateAnswerLimitMs: 300 },
     );
-    const browser = harness.client();
-    await browser.signIn(ADMIN);
+    const { browser, recorder } = harness;
     harness.backend.injectFault("refresh", { delayMs: 2_000 });
     harness.clock.advance(590);
     const failed = recorder.next("refreshFailed");

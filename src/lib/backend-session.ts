@@ -3,7 +3,7 @@ import { applyCookieChanges, cookieHeaderFor, jarValue } from "../cookies.js";
 import type { CoordinatedRefresh, RefreshOutcome } from "../coordination.js";
 import { BackendAuthError, BackendSignInError } from "../errors.js";
 import { emit, type RefreshFailureReason } from "../events.js";
-import type { ResolvedEndpoint } from "../options.js";
+import { longestRefreshMs, type ResolvedEndpoint } from "../options.js";
 import {
   type BackendSessionError,
   type BackendTokenState,
@@ -11,7 +11,7 @@ import {
   TERMINAL_SESSION_ERRORS,
 } from "../types.js";
 import { sha256 } from "./hash.js";
-import { backendErrorCode, callBackend, isTransientStatus } from "./http.js";
+import { backendErrorCode, callBackend, isTimeout, isTransientStatus } from "./http.js";
 import { isRecord } from "./json-path.js";
 import type { Runtime } from "./runtime.js";
 import { readTokenResponse } from "./token-response.js";
@@ -313,55 +313,40 @@ export async function refreshIfNeeded(
 ): Promise<BackendTokenState> {
   if (isEnded(state) || (!force && !needsRefresh(runtime, state))) return state;
   const now = nowSeconds(runtime);
-  const { refresh } = runtime.options;
-  if (state.refreshTokenExpiresAt !== undefined && now >= state.refreshTokenExpiresAt) {
-    // A rotation of this very token a moment ago beats its known expiry (grace before expiry).
-    return (
-      (await recentRotation(runtime, state)) ??
-      end(runtime, state, "RefreshTokenExpired", allowRefresh)
-    );
-  }
-  if (!refresh) {
+  const refreshTokenExpired =
+    state.refreshTokenExpiresAt !== undefined && now >= state.refreshTokenExpiresAt;
+  if (!runtime.options.refresh && !refreshTokenExpired) {
     return now >= (state.accessTokenExpiresAt ?? 0)
       ? end(runtime, state, "AccessTokenExpired", allowRefresh)
       : state;
   }
-  const grant = refreshGrantOf(runtime, state, now);
-  if (!grant) {
-    return (
-      (await recentRotation(runtime, state)) ??
-      end(runtime, state, "RefreshTokenExpired", allowRefresh)
-    );
+  const grant = refreshTokenExpired ? undefined : refreshGrantOf(runtime, state, now);
+  let outcome: RefreshOutcome;
+  if (grant) {
+    if (!allowRefresh) return state;
+    outcome = await startRefresh(runtime, state, grant);
+  } else {
+    // No usable refresh token: a rotation of this very token a moment ago still beats its
+    // expiry (grace before expiry).
+    const recent = await recentRotation(runtime, state);
+    if (!recent) return end(runtime, state, "RefreshTokenExpired", allowRefresh);
+    outcome = recent;
   }
-  if (!allowRefresh) return state;
-  const outcome = await startRefresh(runtime, state, grant);
   switch (outcome.kind) {
     case "rotated": {
+      // A rotation from the coordinator may already be due (a late answer carries tokens issued
+      // when the backend processed the request; a shared one may be seconds old): refresh it once
+      // more with its own, newer token. One hop only: a fresh rotation is never due (the buffer
+      // is capped at half the token's lifetime).
       const next = applyRotation(runtime, state, outcome);
-      return hop ? next : dueAgainOnce(runtime, next, allowRefresh);
+      if (hop || !needsRefresh(runtime, next)) return next;
+      return refreshIfNeeded(runtime, next, { allowRefresh, hop: true });
     }
     case "rejected":
       return ended(state, "RefreshTokenRejected");
     case "unavailable":
       return { ...state, error: "RefreshUnavailable" };
   }
-}
-
-/**
- * A rotation taken from the coordinator may already be due: a late answer carries tokens issued
- * when the backend processed the request, and a shared one may be seconds old. Such a state is
- * refreshed once more (with its own, newer refresh token), so no request gets an expired access
- * token without an error. One hop only: a fresh rotation is never due (the buffer is capped at
- * half the token's lifetime).
- */
-async function dueAgainOnce(
-  runtime: Runtime,
-  next: BackendTokenState,
-  allowRefresh: boolean,
-): Promise<BackendTokenState> {
-  if (!needsRefresh(runtime, next)) return next;
-  const again = await refreshIfNeeded(runtime, next, { allowRefresh, force: false, hop: true });
-  return again;
 }
 
 /** A transient outcome for a request that stopped waiting for a refresh still in flight. */
@@ -391,7 +376,7 @@ async function startRefresh(
         refreshedHere = true;
         return refreshAtBackend(runtime, state, grant.token);
       },
-      { maxDurationMs: options.timeoutMs + options.lateAnswerLimitMs },
+      { maxDurationMs: longestRefreshMs(options) },
     );
   } catch (error) {
     flight = Promise.reject(error);
@@ -434,13 +419,13 @@ async function startRefresh(
 }
 
 /**
- * The rotated session, when the grace cache holds a rotation of this session's refresh token
- * (its key computed even from an expired refresh cookie); `undefined` otherwise.
+ * The newest rotation of this session's refresh token that the grace cache holds (its key
+ * computed even from an expired refresh cookie); `undefined` when there is none.
  */
 async function recentRotation(
   runtime: Runtime,
   state: BackendTokenState,
-): Promise<BackendTokenState | undefined> {
+): Promise<RefreshOutcome | undefined> {
   if (!runtime.options.refresh) return undefined;
   const grant = refreshGrantOf(runtime, state, Number.NEGATIVE_INFINITY);
   if (!grant) return undefined;
@@ -450,9 +435,7 @@ async function recentRotation(
   } catch {
     return undefined;
   }
-  if (shared?.kind !== "rotated") return undefined;
-  const newest = await newestRotation(runtime, state, shared);
-  return newest.kind === "rotated" ? applyRotation(runtime, state, newest) : undefined;
+  return shared?.kind === "rotated" ? newestRotation(runtime, state, shared) : undefined;
 }
 
 /** Ends the session for a time-based reason, telling operators where the end is saved. */
@@ -543,10 +526,7 @@ async function refreshAtBackend(
     // The request that started it left with the old tokens: keep the rotation for its next
     // request even when the grace period is shorter (or 0), or the retired token comes back.
     if (late) {
-      result.shareForMs = Math.max(
-        result.shareForMs,
-        options.timeoutMs + options.lateAnswerLimitMs,
-      );
+      result.shareForMs = Math.max(result.shareForMs, longestRefreshMs(options));
     }
     emit(events, logger, "refreshSucceeded", { ...base, durationMs, late });
     if (late) {
@@ -562,14 +542,17 @@ async function refreshAtBackend(
   return result;
 }
 
+/** What one call to the refresh endpoint gives the coordinator, and why it failed if it did. */
+interface RefreshAttempt {
+  result: CoordinatedRefresh;
+  failure?: { reason: RefreshFailureReason; status?: number };
+}
+
 async function callRefreshEndpoint(
   runtime: Runtime,
   state: BackendTokenState,
   token: string | undefined,
-): Promise<{
-  result: CoordinatedRefresh;
-  failure?: { reason: RefreshFailureReason; status?: number };
-}> {
+): Promise<RefreshAttempt> {
   const { options } = runtime;
   const endpoint = options.refresh!;
   const now = nowSeconds(runtime);
@@ -582,15 +565,12 @@ async function callRefreshEndpoint(
       bearer: token && transport === "bearer" ? token : undefined,
       jar: state.cookies,
       nowSeconds: now,
-      timeoutMs: options.timeoutMs + options.lateAnswerLimitMs,
+      timeoutMs: longestRefreshMs(options),
     });
   } catch (error) {
     options.logger.warn(`refresh: ${error instanceof Error ? error.message : "failed"}`);
-    const timedOut = error instanceof BackendAuthError && isTimeout(error.cause);
-    return {
-      result: unavailable(TRANSIENT_BACKOFF_SECONDS),
-      failure: { reason: timedOut ? "timeout" : "network" },
-    };
+    const timedOut = isTimeout(error);
+    return unavailable(TRANSIENT_BACKOFF_SECONDS, timedOut ? "timeout" : "network");
   }
   const code = backendErrorCode(response.body);
   const { status } = response;
@@ -610,19 +590,13 @@ async function callRefreshEndpoint(
       options.logger.error(
         `refresh: ${error instanceof Error ? error.message : "unreadable response"}`,
       );
-      return {
-        result: unavailable(TRANSIENT_BACKOFF_SECONDS),
-        failure: { reason: "invalid_response", status },
-      };
+      return unavailable(TRANSIENT_BACKOFF_SECONDS, "invalid_response", status);
     }
   }
   if (isTransientStatus(status)) {
     const retryAfter = parseRetryAfter(response.headers.get("retry-after"), now);
     options.logger.warn(`refresh: backend answered ${status}; will retry`);
-    return {
-      result: unavailable(retryAfter ?? TRANSIENT_BACKOFF_SECONDS),
-      failure: { reason: "unavailable", status },
-    };
+    return unavailable(retryAfter ?? TRANSIENT_BACKOFF_SECONDS, "unavailable", status);
   }
   // RFC 6749 §5.2: only these say the grant itself is bad. Anything else (a redirect from a
   // gateway, 404 during a deploy, 409 "in progress") must not sign anyone out.
@@ -638,21 +612,23 @@ async function callRefreshEndpoint(
   options.logger.error(
     `refresh: unexpected status ${status} from the refresh endpoint; treated as transient`,
   );
-  return {
-    result: unavailable(UNEXPECTED_STATUS_BACKOFF_SECONDS),
-    failure: { reason: "unexpected_status", status },
-  };
+  return unavailable(UNEXPECTED_STATUS_BACKOFF_SECONDS, "unexpected_status", status);
 }
 
-const isTimeout = (error: unknown) => error instanceof Error && error.name === "TimeoutError";
-
-function unavailable(retryAfterSeconds: number): CoordinatedRefresh {
+/** A transient refresh failure: shared for the backoff, reported with its reason. */
+function unavailable(
+  retryAfterSeconds: number,
+  reason: RefreshFailureReason,
+  status?: number,
+): RefreshAttempt {
   return {
-    outcome: { kind: "unavailable", retryAfterSeconds },
-    shareForMs: retryAfterSeconds * 1000,
+    result: {
+      outcome: { kind: "unavailable", retryAfterSeconds },
+      shareForMs: retryAfterSeconds * 1000,
+    },
+    failure: status === undefined ? { reason } : { reason, status },
   };
 }
-
 function parseRetryAfter(header: string | null, now: number): number | undefined {
   if (!header) return undefined;
   const seconds = /^\d+$/.test(header.trim()) ? Number(header) : Date.parse(header) / 1000 - now;
@@ -722,7 +698,7 @@ async function callLogout(
     return { status: response.status };
   } catch (error) {
     options.logger.warn(`logout: ${error instanceof Error ? error.message : "failed"}`);
-    const timedOut = error instanceof BackendAuthError && isTimeout(error.cause);
+    const timedOut = isTimeout(error);
     return { reason: timedOut ? "timeout" : "network" };
   }
 }

@@ -58,10 +58,9 @@ export async function callBackend(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (cause) {
-    const timedOut = cause instanceof Error && cause.name === "TimeoutError";
     throw new BackendAuthError(
       "BACKEND_UNAVAILABLE",
-      `${endpoint.method} ${endpoint.url.pathname} ${timedOut ? `timed out after ${timeoutMs} ms` : "failed (network error)"}`,
+      `${endpoint.method} ${endpoint.url.pathname} ${isTimeout(cause) ? `timed out after ${timeoutMs} ms` : "failed (network error)"}`,
       { cause },
     );
   }
@@ -76,6 +75,15 @@ export async function callBackend(
     );
   }
   return { status: response.status, headers: response.headers, body, url: endpoint.url };
+}
+
+/**
+ * @internal Did a backend call end because its time limit passed? Accepts the abort error itself
+ * or the `BackendAuthError` {@link callBackend} wraps it in.
+ */
+export function isTimeout(error: unknown): boolean {
+  const cause = error instanceof BackendAuthError ? error.cause : error;
+  return cause instanceof Error && cause.name === "TimeoutError";
 }
 
 async function readBody(response: Response): Promise<unknown> {

@@ -1,5 +1,5 @@
 import { MemoryCoordinator, type RefreshCoordinator } from "../coordination.js";
-import type { ResolvedOptions } from "../options.js";
+import { longestRefreshMs, type ResolvedOptions } from "../options.js";
 import type { BackendTokenState } from "../types.js";
 
 /** @internal Everything a BackendCredentials provider needs at run time. */
@@ -25,10 +25,10 @@ export function createRuntime(provider: object, options: ResolvedOptions): Runti
   // A lock that expires while the refresh it guards can still answer lets a second instance
   // refresh with the same token: a reuse the backend may punish by revoking the session.
   const lockTtlMs = options.coordination?.lockTtlMs;
-  const longestRefreshMs = options.timeoutMs + options.lateAnswerLimitMs;
-  if (typeof lockTtlMs === "number" && lockTtlMs <= longestRefreshMs) {
+  const longest = longestRefreshMs(options);
+  if (typeof lockTtlMs === "number" && lockTtlMs <= longest) {
     throw new TypeError(
-      `BackendCredentials: option coordination.lockTtlMs (${lockTtlMs} ms) must exceed options timeoutMs + lateAnswerLimitMs (${longestRefreshMs} ms)`,
+      `BackendCredentials: option coordination.lockTtlMs (${lockTtlMs} ms) must exceed options timeoutMs + lateAnswerLimitMs (${longest} ms)`,
     );
   }
   defaultCoordinator ??= new MemoryCoordinator();
