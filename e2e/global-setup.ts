@@ -5,6 +5,8 @@ import { RESULTS_DIR, startApp, startBackend } from "./servers.js";
 declare module "vitest" {
   export interface ProvidedContext {
     appUrl: string;
+    /** The app's AUTH_SECRET (to seal session cookies under another name in tests). */
+    appSecret: string;
     backendUrl: string;
     /** The app server's stdout + stderr, written as it arrives. */
     appLogFile: string;
@@ -22,6 +24,7 @@ export default async function setup(project: TestProject) {
     throw error;
   }
   project.provide("appUrl", app.url);
+  project.provide("appSecret", app.secret);
   project.provide("backendUrl", backend.url);
   project.provide("appLogFile", join(RESULTS_DIR, "app-server.log"));
   return async () => {

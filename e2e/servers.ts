@@ -5,13 +5,13 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-export const APP_DIR = join(ROOT, "example-app");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const APP_DIR = join(ROOT, "example-app");
 export const RESULTS_DIR = join(ROOT, "test-results");
 
 /** Token lifetimes of the backend under test, in seconds. */
 export const ACCESS_TOKEN_TTL = 6;
-export const REFRESH_TOKEN_TTL = 60;
+const REFRESH_TOKEN_TTL = 60;
 
 /** A child process whose output is kept in memory (and mirrored to a log file). */
 export interface Child {
@@ -21,7 +21,7 @@ export interface Child {
 }
 
 /** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -133,7 +133,7 @@ export async function startBackend(): Promise<Child & { url: string }> {
 export async function startApp(
   backendUrl: string,
   mode: "start" | "dev" = "start",
-): Promise<Child & { url: string; logFile: string }> {
+): Promise<Child & { url: string; logFile: string; secret: string }> {
   if (mode === "start" && !existsSync(join(APP_DIR, ".next", "BUILD_ID"))) {
     throw new Error("example-app is not built: run `node scripts/e2e.mjs` (it runs `next build`)");
   }
@@ -141,6 +141,7 @@ export async function startApp(
   const url = `http://127.0.0.1:${port}`;
   const nextBin = join(ROOT, "node_modules", "next", "dist", "bin", "next");
   const logFile = join(RESULTS_DIR, mode === "start" ? "app-server.log" : "app-dev-server.log");
+  const secret = randomBytes(32).toString("base64url");
   const child = startChild(
     process.execPath,
     [nextBin, mode, "--port", String(port), "--hostname", "127.0.0.1"],
@@ -151,7 +152,7 @@ export async function startApp(
         NODE_ENV: mode === "start" ? "production" : "development",
         NEXT_TELEMETRY_DISABLED: "1",
         BACKEND_URL: backendUrl,
-        AUTH_SECRET: randomBytes(32).toString("base64url"),
+        AUTH_SECRET: secret,
         AUTH_TRUST_HOST: "true",
         REDIS_URL: "",
       },
@@ -172,5 +173,5 @@ export async function startApp(
     },
     mode === "start" ? 60_000 : 180_000,
   );
-  return { ...child, url, logFile };
+  return { ...child, url, logFile, secret };
 }

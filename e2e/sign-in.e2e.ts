@@ -35,7 +35,7 @@ describe("scenario 1: sign-in, errors and roles", () => {
     const error = page.getByTestId("sign-in-error");
     await error.waitFor();
     expect(await error.textContent()).toBe("Wrong email or password.");
-    expect(await error.getAttribute("data-code")).toBe("invalid_credentials");
+    expect(await error.getAttribute("data-code")).toBe("InvalidCredentials");
     expect(await page.getByLabel("Email").inputValue()).toBe(USER.email);
     await screenshot(page, "01b-wrong-password-message");
     expect(new URL(page.url()).pathname).toBe("/signin");
@@ -51,12 +51,12 @@ describe("scenario 1: sign-in, errors and roles", () => {
     const cases = [
       {
         fault: { status: 503 },
-        code: "backend_unavailable",
+        code: "BackendUnavailable",
         message: "The sign-in service is unavailable right now. Please try again in a moment.",
       },
       {
         fault: { status: 200, body: { ok: true } },
-        code: "backend_response_invalid",
+        code: "BackendResponseInvalid",
         message: "The sign-in service answered in a way we did not expect. Please try again later.",
       },
     ];
@@ -115,7 +115,7 @@ describe("scenario 1: sign-in, errors and roles", () => {
       data: { email: USER.email, password: "wrong" },
     });
     expect(bad.status()).toBe(401);
-    expect(await bad.json()).toEqual({ error: "invalid_credentials" });
+    expect(await bad.json()).toEqual({ error: "InvalidCredentials" });
     const good = await context.request.post("/api/login", { data: USER });
     expect(good.status()).toBe(200);
     expect(await good.json()).toMatchObject({ ok: true });

@@ -11,7 +11,7 @@ import type {
 } from "../example-app/backend/server.mjs";
 import { RESULTS_DIR } from "./servers.js";
 
-export { ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL } from "./servers.js";
+export { ACCESS_TOKEN_TTL } from "./servers.js";
 
 export const APP_URL = inject("appUrl");
 export const BACKEND_URL = inject("backendUrl");
@@ -28,7 +28,7 @@ export const SESSION_COOKIE = /^(__Secure-|__Host-)?authjs\.session-token(\.\d+)
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /** Headless Debian Chromium through playwright-core (no browser downloads). */
-export async function launchBrowser(): Promise<Browser> {
+async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: install the Debian package "chromium"`);
   }
@@ -78,7 +78,7 @@ const FORBIDDEN_LOG_LINES = [
 ];
 
 /** The app never tried to write cookies while rendering, nor hit an unhandled server error. */
-export function expectCleanServerLog(): void {
+function expectCleanServerLog(): void {
   const problems = appLog()
     .split("\n")
     .filter((line) => FORBIDDEN_LOG_LINES.some((pattern) => pattern.test(line)));

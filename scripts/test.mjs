@@ -19,8 +19,10 @@ for (const report of REPORTS) rmSync(report, { force: true });
 const steps = [
   ["lint", "npx", ["biome", "check", "."]],
   ["typecheck", "npx", ["tsc", "-p", "tsconfig.json", "--noEmit"]],
+  ["layers (import circles, upward imports)", "npm", ["run", "lint:deps", "--silent"]],
+  ["unused exports and files", "npm", ["run", "lint:unused", "--silent"]],
   ["build", "npm", ["run", "build", "--silent"]],
-  ["publint", "npx", ["publint", "--strict"]],
+  ["publint", "npm", ["run", "lint:package", "--silent"]],
   [
     "unit and integration tests",
     "npx",

@@ -364,7 +364,7 @@ async function soak(): Promise<number> {
             if (!(error instanceof BackendAuthError)) throw error;
             // The read handed out an access token that has expired (counted above): read again,
             // which refreshes it. Anything else is a loss.
-            if (error.code !== "BACKEND_UNAVAILABLE") {
+            if (error.code !== "RefreshUnavailable") {
               session.lostBecause = `getBackendAuth failed (${error.code})`;
               return;
             }

@@ -1,10 +1,22 @@
 import type { AuthConfig } from "@auth/core";
-import { getToken, type JWT } from "@auth/core/jwt";
-import { cookieHeaderFor } from "./cookies.js";
-import { BackendAuthError } from "./errors.js";
-import { accessTokenOf, isEnded, refreshIfNeeded } from "./lib/backend-session.js";
-import { type Runtime, runtimeFor } from "./lib/runtime.js";
-import type { BackendTokenState, BackendUser } from "./types.js";
+import type { JWT } from "@auth/core/jwt";
+import { oneOf } from "./lib/option-checks.js";
+import { BackendAuthError } from "./model/errors.js";
+import {
+  type BackendTokenState,
+  type BackendUser,
+  REFRESH_MODES,
+  type RefreshMode,
+} from "./model/types.js";
+import { cookieHeaderFor } from "./session/cookie-jar.js";
+import { refreshIfNeeded } from "./session/refresh.js";
+import { type Runtime, runtimeFor } from "./session/runtime.js";
+import {
+  readSessionToken,
+  type SessionCookieConfig,
+  type SessionRequest,
+} from "./session/session-cookie.js";
+import { accessTokenOf, isEnded } from "./session/state.js";
 
 /** Credentials for calling the backend as the signed-in user. */
 export interface BackendAuth {
@@ -24,47 +36,44 @@ export interface BackendAuth {
   refreshed: boolean;
 }
 
-/** Options of {@link getBackendAuth}. */
+/** Options of {@link getBackendAuth} and {@link backendAuthFromToken}. */
 export interface GetBackendAuthOptions {
   /**
-   * Whether a due refresh may run here. Off by default because a rotation is only safe where its
-   * result is saved: with `true`, re-encode `auth.token` into the session cookie of your response
-   * whenever `auth.refreshed` is set, or the browser keeps a refresh token the backend has retired
-   * (and a strict backend ends the session once the grace period is over). With `false`, a
-   * still-valid access token is returned and an expired one throws `BACKEND_UNAVAILABLE`: let the
-   * Auth.js session route (or the Next.js proxy) refresh, where the cookie is written.
-   * @default false
+   * Whether a due refresh may run here (see {@link RefreshMode}). `"never"` by default because a
+   * rotation is only safe where its result is saved: with `"auto"` (or `"force"`), re-encode
+   * `auth.token` into the session cookie of your response whenever `auth.refreshed` is set, or
+   * the browser keeps a refresh token the backend has retired (and a strict backend ends the
+   * session once the grace period is over). With `"never"`, a still-valid access token is
+   * returned and an expired one throws `RefreshUnavailable`: let the Auth.js session route (or
+   * the Next.js proxy) refresh, where the cookie is written.
+   * @default "never"
    */
-  allowRefresh?: boolean;
+  refresh?: RefreshMode;
 }
 
-type ConfigWithSecret = Pick<AuthConfig, "providers" | "secret" | "cookies" | "useSecureCookies">;
+/** The part of an Auth.js config that {@link getBackendAuth} reads. */
+export type GetBackendAuthConfig = Pick<AuthConfig, "providers"> & SessionCookieConfig;
 
 /**
  * Reads the session cookie of `request` and returns what a server-side call to the backend needs
- * (refreshing a due access token only with `allowRefresh: true`). Framework-agnostic: works with any request that
- * carries the Auth.js session cookie.
+ * (refreshing a due access token only with `refresh: "auto"`). Framework-agnostic: works with
+ * any request that carries the Auth.js session cookie. The cookie is the one Auth.js itself uses
+ * for the request (`__Secure-authjs.session-token` when the browser is on https, by `AUTH_URL`,
+ * `X-Forwarded-Proto` or the URL; `config.cookies` and `useSecureCookies` respected); the secret
+ * is `config.secret`, else the `AUTH_SECRET*` environment variables, as in Auth.js.
  *
- * Throws {@link BackendAuthError}: `NO_SESSION` (no or undecryptable cookie), `SESSION_ENDED`
- * (refresh rejected or expired: sign the user out), `BACKEND_UNAVAILABLE` (the access token has
- * expired and the backend cannot refresh it right now).
- *
- * The secret is `config.secret`, else the `AUTH_SECRET` environment variable.
+ * Throws {@link BackendAuthError}: `NoSession` (no or undecryptable cookie); the session error
+ * (`RefreshTokenRejected`, `RefreshTokenExpired`, `AccessTokenExpired`) when the session has
+ * ended: sign the user out; `RefreshUnavailable` when the access token has expired and cannot be
+ * refreshed here or now (transient).
  */
 export async function getBackendAuth(
-  config: ConfigWithSecret,
-  request: Request | { headers: Headers; url?: string },
+  config: GetBackendAuthConfig,
+  request: Request | SessionRequest,
   options: GetBackendAuthOptions = {},
 ): Promise<BackendAuth> {
-  const secret = config.secret ?? process.env.AUTH_SECRET ?? process.env.NEXTAUTH_SECRET;
-  const secureCookie = config.useSecureCookies ?? request.url?.startsWith("https://") ?? false;
-  const token = await getToken({
-    req: request,
-    secret,
-    secureCookie,
-    ...(config.cookies?.sessionToken?.name && { cookieName: config.cookies.sessionToken.name }),
-  });
-  if (!token) throw new BackendAuthError("NO_SESSION", "no valid session cookie on the request");
+  const token = await readSessionToken(config, request);
+  if (!token) throw new BackendAuthError("NoSession", "no valid session cookie on the request");
   return backendAuthFromToken(config, token, options);
 }
 
@@ -74,22 +83,28 @@ export async function getBackendAuth(
 export async function backendAuthFromToken(
   config: Pick<AuthConfig, "providers">,
   token: JWT,
-  { allowRefresh = false }: GetBackendAuthOptions = {},
+  options: GetBackendAuthOptions = {},
 ): Promise<BackendAuth> {
+  if ("allowRefresh" in options) {
+    throw new TypeError(
+      'getBackendAuth: option allowRefresh was replaced by refresh ("auto", "never" or "force")',
+    );
+  }
+  const mode = oneOf("getBackendAuth", "refresh", options.refresh, REFRESH_MODES, "never");
   const state = token.backend;
   const runtime = state && runtimeFor(config.providers, state.provider);
   if (!state || !runtime) {
-    throw new BackendAuthError("NO_SESSION", "the session was not created by BackendCredentials");
+    throw new BackendAuthError("NoSession", "the session was not created by BackendCredentials");
   }
-  const next = await refreshIfNeeded(runtime, state, { allowRefresh });
-  if (isEnded(next)) {
-    throw new BackendAuthError("SESSION_ENDED", `the backend session has ended (${next.error})`);
+  const next = await refreshIfNeeded(runtime, state, mode);
+  if (next.error && isEnded(next)) {
+    throw new BackendAuthError(next.error, `the backend session has ended (${next.error})`);
   }
   const accessToken = accessTokenOf(runtime, next);
   const expired = (next.accessTokenExpiresAt ?? 0) <= runtime.options.now() / 1000;
   if (!accessToken || expired) {
     throw new BackendAuthError(
-      "BACKEND_UNAVAILABLE",
+      "RefreshUnavailable",
       "the access token has expired and could not be refreshed now",
     );
   }

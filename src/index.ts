@@ -1,30 +1,41 @@
 export {
   type BackendAuth,
   backendAuthFromToken,
+  type GetBackendAuthConfig,
   type GetBackendAuthOptions,
   getBackendAuth,
 } from "./backend-auth.js";
-export { isReservedCookieName, MAX_COOKIE_BYTES } from "./cookies.js";
 export {
-  type CoordinatedRefresh,
   MemoryCoordinator,
   type MemoryCoordinatorOptions,
-  type RefreshCoordinator,
-  type RefreshLimits,
-  type RefreshOutcome,
-} from "./coordination.js";
+} from "./coordination/memory-coordinator.js";
+export type { RedisClient, RedisCommands } from "./coordination/redis-client.js";
+export {
+  RedisCoordinator,
+  type RedisCoordinatorOptions,
+} from "./coordination/redis-coordinator.js";
+export { safeCallbackPath } from "./lib/redirects.js";
+export type {
+  CoordinatedRefresh,
+  RefreshCoordinator,
+  RefreshLimits,
+  RefreshOutcome,
+} from "./model/coordinator.js";
 export {
   BackendAuthError,
   type BackendAuthErrorCode,
+  type BackendErrorCode,
   BackendSignInError,
+  type LoginRouteErrorCode,
+  SIGN_IN_ERROR_CODES,
   type SignInErrorCode,
-} from "./errors.js";
+} from "./model/errors.js";
 export type {
   BackendEventBase,
   BackendEvents,
   LogoutFailureReason,
   RefreshFailureReason,
-} from "./events.js";
+} from "./model/events.js";
 export type {
   BackendCredentialsOptions,
   BackendLogger,
@@ -32,21 +43,16 @@ export type {
   ExpiryOption,
   RefreshTokenTransport,
   TokenLocation,
-} from "./options.js";
-export { BackendCredentials, type BackendCredentialsProvider } from "./provider.js";
-export { safeCallbackPath } from "./redirects.js";
-export {
-  type RedisClient,
-  type RedisCommands,
-  RedisCoordinator,
-  type RedisCoordinatorOptions,
-} from "./redis-coordinator.js";
+} from "./model/options.js";
 export {
   type BackendSessionError,
   type BackendSessionFields,
   type BackendTokenState,
   type BackendUser,
+  type RefreshMode,
   type StoredCookie,
   TERMINAL_SESSION_ERRORS,
-} from "./types.js";
-export { type BackendAuthConfig, withBackend } from "./with-backend.js";
+} from "./model/types.js";
+export { BackendCredentials, type BackendCredentialsProvider } from "./provider.js";
+export type { SessionRequest } from "./session/session-cookie.js";
+export { type BackendAuthConfig, type WithBackendOptions, withBackend } from "./with-backend.js";

@@ -1,8 +1,8 @@
 import type { CredentialInput, CredentialsConfig } from "@auth/core/providers/credentials";
 import type { User } from "@auth/core/types";
-import { loginToBackend } from "./lib/backend-session.js";
-import { createRuntime } from "./lib/runtime.js";
-import { type BackendCredentialsOptions, resolveOptions } from "./options.js";
+import { type BackendCredentialsOptions, resolveOptions } from "./model/options.js";
+import { loginToBackend } from "./session/login.js";
+import { createRuntime } from "./session/runtime.js";
 
 /** The provider object returned by {@link BackendCredentials}: a plain Auth.js Credentials provider. */
 export type BackendCredentialsProvider = CredentialsConfig<Record<string, CredentialInput>>;
@@ -42,6 +42,9 @@ export function BackendCredentials(options: BackendCredentialsOptions): BackendC
         image: image ?? null,
         roles,
       };
+      // The sign-in hand-off: Auth.js passes this very `user` object to the `jwt` callback of the
+      // same request (as `params.user`), where withBackend takes the tokens out of this WeakMap
+      // and stores them in the encrypted session. The object Auth.js sees carries no token.
       runtime.pendingSignIns.set(user, state);
       return user;
     },

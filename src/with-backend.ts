@@ -1,14 +1,12 @@
 import type { AuthConfig } from "@auth/core";
 import type { JWT } from "@auth/core/jwt";
 import type { Session } from "@auth/core/types";
-import {
-  accessTokenOf,
-  isEnded,
-  logoutFromBackend,
-  refreshIfNeeded,
-} from "./lib/backend-session.js";
-import { type Runtime, runtimeOf } from "./lib/runtime.js";
-import type { BackendTokenState } from "./types.js";
+import { oneOf } from "./lib/option-checks.js";
+import { type BackendTokenState, REFRESH_MODES, type RefreshMode } from "./model/types.js";
+import { logoutFromBackend } from "./session/logout.js";
+import { refreshIfNeeded } from "./session/refresh.js";
+import { type Runtime, runtimeOf } from "./session/runtime.js";
+import { accessTokenOf, isEnded } from "./session/state.js";
 
 type Callbacks = NonNullable<AuthConfig["callbacks"]>;
 type JwtParams = Parameters<NonNullable<Callbacks["jwt"]>>[0];
@@ -20,14 +18,12 @@ export type BackendAuthConfig = Pick<AuthConfig, "providers" | "callbacks" | "ev
 /** Options of {@link withBackend}. */
 export interface WithBackendOptions {
   /**
-   * When the `jwt` callback refreshes the access token:
-   * - `"auto"`: when it is due (within `refreshBufferSeconds` of expiry);
-   * - `"never"`: not at all, for contexts whose response cannot save the rotated session cookie
-   *   (React Server Components): rotating there would retire a refresh token the browser keeps;
-   * - `"force"`: on every call, e.g. in a route handler reached after the backend answered 401.
+   * When the `jwt` callback refreshes the access token (see {@link RefreshMode}): `"auto"` when
+   * due; `"never"` for contexts whose response cannot save the rotated session cookie (React
+   * Server Components); `"force"` on every call (e.g. after the backend answered 401).
    * @default "auto"
    */
-  refresh?: "auto" | "never" | "force";
+  refresh?: RefreshMode;
 }
 
 /** Marks wrapped configs (value: the app's original config) so wrapping twice is harmless. */
@@ -75,7 +71,7 @@ export function withBackend<Config extends BackendAuthConfig>(
 
 function wrapConfig<Config extends BackendAuthConfig>(
   wrappedOrOriginal: Config,
-  { refresh = "auto" }: WithBackendOptions,
+  options: WithBackendOptions,
 ): Config {
   if (
     typeof wrappedOrOriginal !== "object" ||
@@ -84,9 +80,7 @@ function wrapConfig<Config extends BackendAuthConfig>(
   ) {
     throw new TypeError("withBackend: expected an Auth.js config with a providers array");
   }
-  if (refresh !== "auto" && refresh !== "never" && refresh !== "force") {
-    throw new TypeError('withBackend: option refresh must be "auto", "never" or "force"');
-  }
+  const refresh = oneOf("withBackend", "refresh", options.refresh, REFRESH_MODES, "auto");
   const config: Config =
     (wrappedOrOriginal as { [ORIGINAL]?: Config })[ORIGINAL] ?? wrappedOrOriginal;
   const runtimes = new Map<string, Runtime>();
@@ -131,10 +125,12 @@ function wrapConfig<Config extends BackendAuthConfig>(
 async function backendJwt(
   runtimes: Map<string, Runtime>,
   params: JwtParams,
-  refresh: NonNullable<WithBackendOptions["refresh"]>,
+  refresh: RefreshMode,
 ): Promise<JWT> {
   const { token, user, account } = params;
   if (user && account) {
+    // The sign-in hand-off: `authorize` (provider.ts) left the backend state under this `user`
+    // object; move it into the session token. The WeakMap entry goes with the request.
     const runtime = runtimes.get(account.provider);
     const state = runtime?.pendingSignIns.get(user);
     if (!runtime || !state) return token;
@@ -144,10 +140,7 @@ async function backendJwt(
   const state = token.backend;
   const runtime = state && runtimes.get(state.provider);
   if (!runtime || !state) return token;
-  const next = await refreshIfNeeded(runtime, state, {
-    allowRefresh: refresh !== "never",
-    force: refresh === "force",
-  });
+  const next = await refreshIfNeeded(runtime, state, refresh);
   return next === state ? token : { ...token, backend: next };
 }
 

@@ -28,10 +28,10 @@ describe("getBackendAuth (server-side helper)", () => {
     expect(((await response.json()) as { email: string }).email).toBe(ADMIN.email);
   });
 
-  it("with allowRefresh: true refreshes a due token and says so", async () => {
+  it('with refresh: "auto" refreshes a due token and says so', async () => {
     const { backend, clock, config, request } = await signedIn();
     clock.advance(590);
-    const auth = await getBackendAuth(config, request(), { allowRefresh: true });
+    const auth = await getBackendAuth(config, request(), { refresh: "auto" });
     expect(auth.refreshed).toBe(true);
     expect(backend.stats.refreshSucceeded).toBe(1);
     expect(auth.token.backend?.accessToken).toBe(auth.accessToken);
@@ -45,20 +45,22 @@ describe("getBackendAuth (server-side helper)", () => {
     expect(backend.stats.refresh).toBe(0);
     clock.advance(20); // now expired: it cannot hand out a dead token
     await expect(getBackendAuth(config, request())).rejects.toMatchObject({
-      code: "BACKEND_UNAVAILABLE",
+      code: "RefreshUnavailable",
+      transient: true,
     });
     expect(backend.stats.refresh).toBe(0);
   });
 
-  it("throws NO_SESSION without a cookie and SESSION_ENDED after a rejection", async () => {
+  it("throws NoSession without a cookie and the session error (RefreshTokenRejected) after a rejection", async () => {
     const { backend, clock, config, request } = await signedIn();
     const anonymous = getBackendAuth(config, new Request(`${ORIGIN}/`));
     await expect(anonymous).rejects.toBeInstanceOf(BackendAuthError);
-    await expect(anonymous).rejects.toMatchObject({ code: "NO_SESSION" });
+    await expect(anonymous).rejects.toMatchObject({ code: "NoSession" });
     backend.revokeAll();
     clock.advance(590);
-    await expect(getBackendAuth(config, request(), { allowRefresh: true })).rejects.toMatchObject({
-      code: "SESSION_ENDED",
+    await expect(getBackendAuth(config, request(), { refresh: "auto" })).rejects.toMatchObject({
+      code: "RefreshTokenRejected",
+      transient: false,
     });
   });
 });

@@ -83,7 +83,7 @@ describe("sign-out ends the backend session (logout that accepts only a valid ac
     expect(recorder.named("logoutFailed")).toEqual([
       {
         name: "logoutFailed",
-        event: { provider: "backend", userId: "1", reason: "status", status: 500 },
+        event: { provider: "backend", userId: "1", reason: "ErrorStatus", status: 500 },
       },
     ]);
     harness.backend.injectFault("logout", { drop: true });
@@ -93,7 +93,7 @@ describe("sign-out ends the backend session (logout that accepts only a valid ac
     expect(recorder.named("logoutFailed")[1]?.event).toEqual({
       provider: "backend",
       userId: "1",
-      reason: "network",
+      reason: "NetworkError",
     });
   });
 });

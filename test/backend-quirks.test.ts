@@ -7,14 +7,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { AuthConfig } from "@auth/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { readSetCookies } from "../src/cookies.js";
 import {
   BackendCredentials,
   type BackendCredentialsOptions,
-  isReservedCookieName,
   MemoryCoordinator,
   withBackend,
 } from "../src/index.js";
+import { isReservedCookieName, readSetCookies } from "../src/session/cookie-jar.js";
 import { ADMIN, AuthClient, recordingLogger, SECRET, setup } from "./helpers.js";
 
 type Handler = (

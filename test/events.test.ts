@@ -20,7 +20,7 @@ describe("events for operators", () => {
       provider: "backend",
       userId: "1",
       transient: true,
-      reason: "unavailable",
+      reason: "BackendUnavailable",
       status: 503,
       durationMs: expect.any(Number),
     });
@@ -49,7 +49,7 @@ describe("events for operators", () => {
       Array(10).fill("RefreshTokenRejected"),
     );
     expect(recorder.named("refreshFailed").map(({ event }) => event)).toEqual([
-      expect.objectContaining({ transient: false, reason: "rejected", status: 401 }),
+      expect.objectContaining({ transient: false, reason: "RefreshTokenRejected", status: 401 }),
     ]);
     expect(recorder.named("sessionEnded").map(({ event }) => event)).toEqual([
       { provider: "backend", userId: "1", reason: "RefreshTokenRejected" },

@@ -61,7 +61,7 @@ class RecordingCoordinator implements RefreshCoordinator {
 
 describe("login: bad answers from the backend", () => {
   for (const status of [400, 422]) {
-    it(`login answered ${status}: invalid_credentials, nothing stored, no stack trace on the sign-in page`, async () => {
+    it(`login answered ${status}: InvalidCredentials, nothing stored, no stack trace on the sign-in page`, async () => {
       const { backend, client, logger } = await start();
       backend.injectFault("login", {
         status,
@@ -72,7 +72,7 @@ describe("login: bad answers from the backend", () => {
       expect(response.status).toBe(302);
       const location = response.headers.get("location") ?? "";
       expect(location).toContain("error=CredentialsSignin");
-      expect(signInCode(response)).toBe("invalid_credentials");
+      expect(signInCode(response)).toBe("InvalidCredentials");
       expect(location).not.toContain("Detailed");
       expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
       expect(await browser.session()).toBeNull();
@@ -87,38 +87,38 @@ describe("login: bad answers from the backend", () => {
     });
   }
 
-  it("login timeout: backend_unavailable, not a wrong password", async () => {
+  it("login timeout: BackendUnavailable, not a wrong password", async () => {
     const { backend, client } = await start({}, { timeoutMs: 200 });
     backend.injectFault("login", { delayMs: 1_000 });
     const browser = client();
     const response = await browser.signIn(ADMIN);
-    expect(signInCode(response)).toBe("backend_unavailable");
+    expect(signInCode(response)).toBe("BackendUnavailable");
     expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
   });
 
-  it("login answered 500: backend_unavailable", async () => {
+  it("login answered 500: BackendUnavailable", async () => {
     const { backend, client } = await start();
     backend.injectFault("login", { status: 500 });
-    expect(signInCode(await client().signIn(ADMIN))).toBe("backend_unavailable");
+    expect(signInCode(await client().signIn(ADMIN))).toBe("BackendUnavailable");
   });
 
-  it("login response that is not JSON: backend_response_invalid, the log says so", async () => {
+  it("login response that is not JSON: BackendResponseInvalid, the log says so", async () => {
     const { backend, client, logger } = await start();
     backend.injectFault("login", { status: 200, body: "<html>Welcome!</html>" });
     const browser = client();
-    expect(signInCode(await browser.signIn(ADMIN))).toBe("backend_response_invalid");
+    expect(signInCode(await browser.signIn(ADMIN))).toBe("BackendResponseInvalid");
     expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
     expect(logger.lines).toContain("error login: /auth/login response is not JSON");
   });
 
-  it("login response without an access token: backend_response_invalid, the log names the missing token", async () => {
+  it("login response without an access token: BackendResponseInvalid, the log names the missing token", async () => {
     const { backend, client, logger } = await start();
     backend.injectFault("login", {
       status: 200,
       body: { token_type: "Bearer", user: { id: "1", email: ADMIN.email } },
     });
     const browser = client();
-    expect(signInCode(await browser.signIn(ADMIN))).toBe("backend_response_invalid");
+    expect(signInCode(await browser.signIn(ADMIN))).toBe("BackendResponseInvalid");
     expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
     expect(logger.lines).toContain(
       'error login: /auth/login response has no access token at body "accessToken"',

@@ -101,7 +101,7 @@ describe("reading backend Set-Cookie headers", () => {
       "next-auth.session-token",
       "authjs.session-token.0",
     ]) {
-      expect(logger.lines).toContain(`warn ignored backend cookie "${name}": reserved-name`);
+      expect(logger.lines).toContain(`warn ignored backend cookie "${name}": ReservedName`);
     }
   });
 
@@ -121,7 +121,7 @@ describe("reading backend Set-Cookie headers", () => {
     const token = await decode({ token: value, secret: SECRET, salt: "app-session" });
     expect(token?.backend?.cookies.map((cookie) => cookie.name)).not.toContain("app-session");
     expect(harness.logger.lines).toContain(
-      'warn ignored backend cookie "app-session": reserved-name',
+      'warn ignored backend cookie "app-session": ReservedName',
     );
   });
 

@@ -122,7 +122,7 @@ export async function nextApp(
   const next = nextBackend(config, nextOptions);
   const browser = new AuthClient(next.authConfig(new Request(ORIGIN)), "/api/auth");
   await browser.signIn(ADMIN);
-  return { backend, clock, next, browser, logger, close: () => backend.close() };
+  return { backend, clock, next, browser, logger, config, close: () => backend.close() };
 }
 
 /** A request to a Next.js route handler or the proxy, with the browser's cookies. */

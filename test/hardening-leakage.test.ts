@@ -366,9 +366,9 @@ describe("leakage into logs", () => {
 
     // The scenario reached every log site.
     const expectedSites = [
-      /ignored backend cookie "authjs\.session-token": reserved-name/,
-      /ignored backend cookie "bad": invalid-value/,
-      /ignored backend cookie "__Host-authjs\.csrf-token": reserved-name/,
+      /ignored backend cookie "authjs\.session-token": ReservedName/,
+      /ignored backend cookie "bad": InvalidValue/,
+      /ignored backend cookie "__Host-authjs\.csrf-token": ReservedName/,
       /backend cookie "big" exceeds 4096 bytes/,
       /login: backend answered 503/,
       /login: POST \/auth\/login timed out after 300 ms/,

@@ -119,11 +119,11 @@ describe("tampered or foreign session cookies through Auth()", () => {
       expect(logger.lines.some((line) => line.startsWith("authjs-error JWTSessionError"))).toBe(
         true,
       );
-      // Server-side helper: a typed NO_SESSION, not a crash.
+      // Server-side helper: a typed NoSession, not a crash.
       const request = new Request(`${ORIGIN}/x`, { headers: { cookie: tampered } });
       const error = await getBackendAuth(config, request).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(BackendAuthError);
-      expect((error as BackendAuthError).code).toBe("NO_SESSION");
+      expect((error as BackendAuthError).code).toBe("NoSession");
     });
   }
 

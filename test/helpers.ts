@@ -94,7 +94,7 @@ export async function setup(
 }
 
 /** Where the reference backend puts tokens in its current mode. */
-export function providerDefaultsFor(backend: Backend): BackendCredentialsOptions["tokens"] {
+function providerDefaultsFor(backend: Backend): BackendCredentialsOptions["tokens"] {
   const { tokenPlacement, bodyShape, fieldCase } = backend.options;
   const prefix = bodyShape === "nested" ? "data." : "";
   const name = (camel: string, snake: string) => prefix + (fieldCase === "snake" ? snake : camel);

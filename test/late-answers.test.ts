@@ -96,7 +96,7 @@ describe("late refresh answers (MemoryCoordinator)", () => {
     const failed = recorder.next("refreshFailed");
     expect((await browser.session())?.error).toBe("RefreshUnavailable"); // after 200 ms
     await failed; // the backend call's hard limit (200 + 300 ms)
-    expect(recorder.named("refreshFailed").map(({ event }) => event.reason)).toEqual(["timeout"]);
+    expect(recorder.named("refreshFailed").map(({ event }) => event.reason)).toEqual(["Timeout"]);
     await expect.poll(() => harness.coordinator.inFlight).toBe(0);
     expect(harness.logger.lines.join("\n")).toMatch(/timed out after 500 ms/);
   });

@@ -7,6 +7,7 @@
 import { decode, encode, type JWT } from "@auth/core/jwt";
 import { NextRequest } from "next/server";
 import { describe, expect, it } from "vitest";
+import { getBackendAuth } from "../src/index.js";
 import { refreshDelayMs, type Stall, stalledAttempts } from "../src/next/client/schedule.js";
 import type { NextBackendOptions } from "../src/next/index.js";
 import { nextApp, nextAuthSignIn, nextRequest, setCookiesNamed } from "./hardening-helpers.js";
@@ -92,14 +93,21 @@ describe("proxy: the sign-in page is never protected", () => {
   });
 });
 
-describe("session cookie name behind TLS termination", () => {
+/** A request behind a TLS-terminating proxy: http to Next.js, `X-Forwarded-Proto: https`. */
+function behindTls(path: string, cookie: string): NextRequest {
+  return new NextRequest(`${ORIGIN}${path}`, {
+    headers: { cookie, "x-forwarded-proto": "https" },
+  });
+}
+
+describe("session cookie rule: the cookie Auth.js uses for the browser's protocol", () => {
   for (const chunks of [1, 2]) {
-    it(`the proxy on an http URL refreshes the __Secure- cookie the browser carries (${chunks === 1 ? "whole" : "chunked"})`, async () => {
+    it(`behind TLS termination the proxy refreshes the __Secure- cookie (${chunks === 1 ? "whole" : "chunked"})`, async () => {
       const { next, browser, clock, backend } = await start();
       const cookie = await secureCookieHeader(browser, chunks);
       clock.advance(590);
       const response = await next.proxy({ protect: ["/dashboard"] })(
-        nextRequest("/dashboard", cookie),
+        behindTls("/dashboard", cookie),
       );
       expect(response.headers.get("location")).toBeNull();
       expect(backend.stats.refreshSucceeded).toBe(1);
@@ -115,26 +123,43 @@ describe("session cookie name behind TLS termination", () => {
     });
   }
 
-  it("the proxy on an https URL refreshes the plain cookie the browser carries", async () => {
-    const { next, browser, clock, backend } = await start();
+  it("a plain authjs.session-token on an https request is no session: proxy, refresh route, expired route, getBackendAuth", async () => {
+    const { next, browser, clock, backend, config } = await start();
+    const plain = browser.cookieHeader();
     clock.advance(590);
-    const response = await next.proxy({ protect: ["/dashboard"] })(
-      new NextRequest("https://localhost:3000/dashboard", {
-        headers: { cookie: browser.cookieHeader() },
-      }),
-    );
-    expect(response.headers.get("location")).toBeNull();
+    const requests = [
+      (path: string) =>
+        new NextRequest(`https://localhost:3000${path}`, { headers: { cookie: plain } }),
+      (path: string) => behindTls(path, plain),
+    ];
+    for (const request of requests) {
+      const proxied = await next.proxy({ protect: ["/dashboard"] })(request("/dashboard"));
+      expect(proxied.status).toBe(307);
+      expect(new URL(proxied.headers.get("location") ?? "").pathname).toBe("/signin");
+      const refreshed = await next.refreshRoute.GET(
+        request("/api/auth/refresh?callbackUrl=%2Fdashboard"),
+      );
+      expect(new URL(refreshed.headers.get("location") ?? "", ORIGIN).pathname).toBe("/signin");
+      const expired = await next.expiredRoute.GET(request("/api/auth/expired"));
+      expect(expired.status).toBe(303);
+      await expect(getBackendAuth(config, request("/x"))).rejects.toMatchObject({
+        code: "NoSession",
+      });
+    }
+    expect(backend.stats.refresh).toBe(0);
+    expect(backend.stats.logout).toBe(0);
+    // The same cookie on http is the session.
+    const onHttp = await next.proxy({ protect: ["/dashboard"] })(nextRequest("/dashboard", plain));
+    expect(onHttp.headers.get("location")).toBeNull();
     expect(backend.stats.refreshSucceeded).toBe(1);
-    expect(setCookieValue(response, SESSION_COOKIE)).toBeTruthy();
-    expect(setCookiesNamed(response, SECURE_COOKIE)).toEqual([]);
   });
 
-  it("the refresh and expired routes on an http URL rotate and delete the __Secure- cookie", async () => {
+  it("behind TLS termination the refresh and expired routes rotate and delete the __Secure- cookie", async () => {
     const { next, browser, backend } = await start();
     const cookie = await secureCookieHeader(browser);
     const stale = String((await browser.token())?.backend?.receivedAt);
     const refreshed = await next.refreshRoute.GET(
-      nextRequest(`/api/auth/refresh?callbackUrl=%2Fdashboard&stale=${stale}`, cookie),
+      behindTls(`/api/auth/refresh?callbackUrl=%2Fdashboard&stale=${stale}`, cookie),
     );
     expect(refreshed.status).toBe(307);
     expect(backend.stats.refreshSucceeded).toBe(1);
@@ -144,7 +169,7 @@ describe("session cookie name behind TLS termination", () => {
     expect(setCookiesNamed(refreshed, RETRIED_COOKIE)).toEqual([expect.stringMatching(/; Secure/)]);
 
     const rotated = `${SECURE_COOKIE}=${setCookieValue(refreshed, SECURE_COOKIE)}`;
-    const expired = await next.expiredRoute.GET(nextRequest("/api/auth/expired", rotated));
+    const expired = await next.expiredRoute.GET(behindTls("/api/auth/expired", rotated));
     expect(expired.status).toBe(303);
     expect(backend.stats.logout).toBe(1);
     expect(setCookiesNamed(expired, SECURE_COOKIE)).toEqual([
@@ -205,7 +230,7 @@ describe("login route: login CSRF", () => {
     return { ...app, post };
   }
 
-  it("refuses cross-site requests (Sec-Fetch-Site, Origin) with 403 forbidden, without a backend call", async () => {
+  it("refuses cross-site requests (Sec-Fetch-Site, Origin) with 403 Forbidden, without a backend call", async () => {
     const { backend, post } = await loginApp();
     const loginsBefore = backend.stats.login;
     const refused: Array<Record<string, string>> = [
@@ -221,7 +246,7 @@ describe("login route: login CSRF", () => {
     for (const headers of refused) {
       const response = await post(headers);
       expect(response.status, JSON.stringify(headers)).toBe(403);
-      expect(await response.json()).toEqual({ error: "forbidden" });
+      expect(await response.json()).toEqual({ error: "Forbidden" });
       expect(response.headers.getSetCookie()).toEqual([]);
     }
     expect(backend.stats.login).toBe(loginsBefore);

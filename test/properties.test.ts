@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { readSetCookies } from "../src/cookies.js";
 import { BackendAuthError, safeCallbackPath } from "../src/index.js";
-import type { BackendResponse } from "../src/lib/http.js";
-import { readTokenResponse } from "../src/lib/token-response.js";
-import { resolveOptions } from "../src/options.js";
+import { resolveOptions } from "../src/model/options.js";
+import type { BackendResponse } from "../src/session/backend-http.js";
+import { readSetCookies } from "../src/session/cookie-jar.js";
+import { readTokenResponse } from "../src/session/token-response.js";
 
 // Fixed seed so `npm test` is repeatable; FC_SEED / FC_RUNS explore further.
 const numRuns = Number(process.env.FC_RUNS ?? 3000);
@@ -127,7 +127,7 @@ describe("property: token and expiry extraction from arbitrary JSON", () => {
     { requiredKeys: [] },
   );
 
-  it(`returns a finite expiry or throws BACKEND_RESPONSE_INVALID, nothing else (${numRuns} runs)`, () => {
+  it(`returns a finite expiry or throws BackendResponseInvalid, nothing else (${numRuns} runs)`, () => {
     fc.assert(
       fc.property(
         fc.oneof(fc.jsonValue({ maxDepth: 3 }), tokenish),
@@ -149,7 +149,7 @@ describe("property: token and expiry extraction from arbitrary JSON", () => {
             }
           } catch (error) {
             expect(error).toBeInstanceOf(BackendAuthError);
-            expect((error as BackendAuthError).code).toBe("BACKEND_RESPONSE_INVALID");
+            expect((error as BackendAuthError).code).toBe("BackendResponseInvalid");
             // Messages name the missing piece, never a value from the body.
             const leaked = (body as { accessToken?: unknown } | null)?.accessToken;
             if (typeof leaked === "string" && leaked.length >= 8) {

@@ -86,7 +86,7 @@ describe("expiry styles", () => {
     const { client, logger } = await start({ expiryStyle: "none" });
     const browser = client();
     const response = await browser.signIn(ADMIN);
-    expect(signInCode(response)).toBe("backend_response_invalid");
+    expect(signInCode(response)).toBe("BackendResponseInvalid");
     expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
     expect(logger.lines.join("\n")).toMatch(/cannot tell when the access token expires/);
   });
@@ -108,29 +108,29 @@ describe("expiry styles", () => {
 });
 
 describe("failed sign-in", () => {
-  it("wrong password: invalid_credentials, no session cookie", async () => {
+  it("wrong password: InvalidCredentials, no session cookie", async () => {
     const { client, backend } = await start();
     const browser = client();
     const response = await browser.signIn({ ...ADMIN, password: "wrong" });
     expect(response.status).toBe(302);
     expect(response.headers.get("location")).toContain("error=CredentialsSignin");
-    expect(signInCode(response)).toBe("invalid_credentials");
+    expect(signInCode(response)).toBe("InvalidCredentials");
     expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
     expect(backend.stats.loginFailed).toBe(1);
   });
 
-  it("backend 503: backend_unavailable, not a wrong password", async () => {
+  it("backend 503: BackendUnavailable, not a wrong password", async () => {
     const { client, backend } = await start();
     backend.injectFault("login", { status: 503 });
     const response = await client().signIn(ADMIN);
-    expect(signInCode(response)).toBe("backend_unavailable");
+    expect(signInCode(response)).toBe("BackendUnavailable");
   });
 
-  it("backend unreachable: backend_unavailable", async () => {
+  it("backend unreachable: BackendUnavailable", async () => {
     const { client, backend } = await start();
     await backend.close();
     const response = await client().signIn(ADMIN);
-    expect(signInCode(response)).toBe("backend_unavailable");
+    expect(signInCode(response)).toBe("BackendUnavailable");
   });
 });
 
@@ -148,7 +148,7 @@ describe("profile and roles", () => {
     const { client, backend } = await start({}, { allowedRoles: ["admin", "evaluator"] });
     const refused = client();
     const response = await refused.signIn(USER);
-    expect(signInCode(response)).toBe("role_not_allowed");
+    expect(signInCode(response)).toBe("RoleNotAllowed");
     expect(refused.cookies.has(SESSION_COOKIE)).toBe(false);
     expect(backend.stats.logout).toBe(1);
 

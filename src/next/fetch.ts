@@ -1,8 +1,9 @@
 import { redirect } from "next/navigation";
 import { type BackendAuth, backendAuthFromToken } from "../backend-auth.js";
-import { BackendAuthError } from "../errors.js";
-import { runtimeFor } from "../lib/runtime.js";
-import { type NextContext, readSessionToken, stateOf } from "./context.js";
+import { BackendAuthError } from "../model/errors.js";
+import { runtimeFor } from "../session/runtime.js";
+import { readSessionToken, stateOf } from "../session/session-cookie.js";
+import type { NextContext } from "./context.js";
 import { currentRequest, pathWithParams } from "./request-info.js";
 
 /**
@@ -26,24 +27,22 @@ export function createBackendFetch(context: NextContext): {
   getAuth: () => Promise<BackendAuth>;
 } {
   async function resolveAuth(): Promise<{ auth: BackendAuth; path: string; stale: string }> {
-    const config = context.readOnly();
+    const config = context.config("never");
     const request = await currentRequest();
     const { signInPath, refreshPath, expiredPath } = context.options;
-    const token = await readSessionToken(config, request.url, request.cookieHeader);
+    const token = await readSessionToken(config, request);
     const state = stateOf(token);
     if (!token || !state) redirect(pathWithParams(signInPath, { callbackUrl: request.path }));
     const stale = String(state.receivedAt);
     try {
-      const auth = await backendAuthFromToken(config, token, { allowRefresh: false });
+      const auth = await backendAuthFromToken(config, token, { refresh: "never" });
       return { auth, path: request.path, stale };
     } catch (error) {
       if (!(error instanceof BackendAuthError)) throw error;
-      if (error.code === "SESSION_ENDED") {
-        redirect(pathWithParams(expiredPath, { callbackUrl: request.path }));
-      }
-      if (error.code === "NO_SESSION") {
+      if (error.code === "NoSession") {
         redirect(pathWithParams(signInPath, { callbackUrl: request.path }));
       }
+      if (!error.transient) redirect(pathWithParams(expiredPath, { callbackUrl: request.path }));
       // Expired here and not refreshable without a cookie write: refresh in the route handler.
       redirect(pathWithParams(refreshPath, { callbackUrl: request.path, stale }));
     }
@@ -51,10 +50,10 @@ export function createBackendFetch(context: NextContext): {
 
   const backendFetch: BackendFetch = async (input, init = {}) => {
     const { auth, path, stale } = await resolveAuth();
-    const config = context.readOnly();
+    const config = context.config("never");
     const provider = auth.token.backend?.provider ?? "";
     const baseUrl = runtimeFor(config.providers, provider)?.options.baseUrl;
-    if (!baseUrl) throw new BackendAuthError("NO_SESSION", "no BackendCredentials provider");
+    if (!baseUrl) throw new BackendAuthError("NoSession", "no BackendCredentials provider");
     const target = new URL(input, baseUrl);
     if (target.origin !== baseUrl.origin) {
       throw new TypeError("backend.fetch: only URLs on the backend's origin receive credentials");

@@ -1,9 +1,14 @@
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
-import type { SignInErrorCode } from "../errors.js";
-import { runtimeFor } from "../lib/runtime.js";
-import { safeCallbackPath } from "../redirects.js";
-import { type NextContext, readSessionToken, stateOf } from "./context.js";
+import { safeCallbackPath } from "../lib/redirects.js";
+import {
+  type LoginRouteErrorCode,
+  type SignInErrorCode,
+  signInErrorCodeOf,
+} from "../model/errors.js";
+import { runtimeFor } from "../session/runtime.js";
+import { readSessionToken, stateOf } from "../session/session-cookie.js";
+import type { NextContext } from "./context.js";
 import { mirroredCookies, valueForNextCookies } from "./mirror.js";
 import { currentRequest, isSameOriginRequest } from "./request-info.js";
 
@@ -26,13 +31,6 @@ export interface LoginResult {
   error: SignInErrorCode;
 }
 
-const KNOWN_CODES: readonly SignInErrorCode[] = [
-  "invalid_credentials",
-  "backend_unavailable",
-  "backend_response_invalid",
-  "role_not_allowed",
-];
-
 /**
  * @internal Signs in with next-auth's `signIn` (which saves the session cookie), then mirrors backend
  * cookies if asked. Returns the error code on failure.
@@ -43,12 +41,12 @@ async function signInWithBackend(
   fields: Record<string, unknown>,
   options: LoginOptions,
 ): Promise<SignInErrorCode | undefined> {
-  const config = context.readOnly();
+  const config = context.config("never");
   const providerId = options.providerId ?? firstProviderId(context);
   try {
     await signIn(providerId, { ...fields, redirect: false });
   } catch (error) {
-    const code = credentialsSigninCode(error);
+    const code = signInErrorCodeOf(error);
     if (code) return code;
     throw error;
   }
@@ -59,10 +57,13 @@ async function signInWithBackend(
       .getAll()
       .map((cookie) => `${cookie.name}=${cookie.value}`)
       .join("; ");
-    const state = stateOf(await readSessionToken(config, request.url, cookieHeader));
+    const headers = new Headers(request.headers);
+    headers.set("cookie", cookieHeader);
+    const state = stateOf(await readSessionToken(config, { url: request.url, headers }));
     const runtime = state && runtimeFor(config.providers, state.provider);
     if (state && runtime) {
-      for (const cookie of mirroredCookies(context, runtime, state, request.url)) {
+      const option = context.options.mirrorBackendCookies;
+      for (const cookie of mirroredCookies(option, runtime, state, request.url)) {
         const value = valueForNextCookies(cookie.value);
         if (value === undefined) {
           runtime.options.logger.warn(
@@ -107,8 +108,8 @@ export async function loginAction(
 /**
  * @internal `backend.loginRoute(signIn)`: a `POST` route handler taking JSON or form fields.
  * Answers `200 { ok: true, url }` (the session cookie is set), or an error status with `{ error }`:
- * 400 `invalid_request`, 401 `invalid_credentials`, 403 `role_not_allowed`, 403 `forbidden`
- * (cross-site request), 503 `backend_unavailable`, 502 `backend_response_invalid`.
+ * 400 `InvalidRequest`, 401 `InvalidCredentials`, 403 `RoleNotAllowed`, 403 `Forbidden`
+ * (cross-site request), 503 `BackendUnavailable`, 502 `BackendResponseInvalid`.
  *
  * next-auth's server-side `signIn` skips Auth.js's CSRF check, so this route checks the request's
  * provenance itself (login CSRF: another site's form signing the victim into the attacker's
@@ -125,10 +126,7 @@ export function loginRoute(
   return async (request) => {
     const url = new URL(request.url);
     if (!isSameOriginRequest(request, url)) {
-      return Response.json(
-        { error: "forbidden" },
-        { status: 403, headers: { "cache-control": "private, no-store" } },
-      );
+      return routeError("Forbidden");
     }
     let body: Record<string, unknown>;
     try {
@@ -137,10 +135,10 @@ export function loginRoute(
         ? ((await request.json()) as Record<string, unknown>)
         : Object.fromEntries(await request.formData());
     } catch {
-      return Response.json({ error: "invalid_request" }, { status: 400 });
+      return routeError("InvalidRequest");
     }
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      return Response.json({ error: "invalid_request" }, { status: 400 });
+      return routeError("InvalidRequest");
     }
     const { callbackUrl, ...fields } = body;
     const destination = safeCallbackPath(
@@ -149,30 +147,33 @@ export function loginRoute(
       safeCallbackPath(options.redirectTo, url.origin),
     );
     const error = await signInWithBackend(context, signIn, fields, options);
-    const headers = { "cache-control": "private, no-store" };
-    if (!error) return Response.json({ ok: true, url: destination }, { headers });
-    const status = {
-      invalid_credentials: 401,
-      role_not_allowed: 403,
-      backend_unavailable: 503,
-      backend_response_invalid: 502,
-    }[error];
-    return Response.json({ error }, { status, headers });
+    if (error) return routeError(error);
+    return Response.json(
+      { ok: true, url: destination },
+      { headers: { "cache-control": "private, no-store" } },
+    );
   };
 }
 
-/** The request comes from our own pages (or from a non-browser client): see {@link loginRoute}. */
-function credentialsSigninCode(error: unknown): SignInErrorCode | undefined {
-  if (typeof error !== "object" || error === null) return undefined;
-  const { type, code } = error as { type?: unknown; code?: unknown };
-  if (type !== "CredentialsSignin") return undefined;
-  return KNOWN_CODES.includes(code as SignInErrorCode)
-    ? (code as SignInErrorCode)
-    : "invalid_credentials";
+/** The login route's HTTP status for each of its error codes. */
+const ROUTE_ERROR_STATUS: Record<LoginRouteErrorCode, number> = {
+  InvalidRequest: 400,
+  InvalidCredentials: 401,
+  RoleNotAllowed: 403,
+  Forbidden: 403,
+  BackendResponseInvalid: 502,
+  BackendUnavailable: 503,
+};
+
+function routeError(error: LoginRouteErrorCode): Response {
+  return Response.json(
+    { error },
+    { status: ROUTE_ERROR_STATUS[error], headers: { "cache-control": "private, no-store" } },
+  );
 }
 
 function firstProviderId(context: NextContext): string {
-  for (const provider of context.readOnly().providers) {
+  for (const provider of context.config("never").providers) {
     const id = (provider as { id?: unknown }).id;
     if (typeof id === "string" && runtimeFor([provider], id)) return id;
   }

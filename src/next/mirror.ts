@@ -1,8 +1,15 @@
+import type { AuthConfig } from "@auth/core";
 import { stringifySetCookie } from "cookie";
-import { isEnded } from "../lib/backend-session.js";
-import type { Runtime } from "../lib/runtime.js";
-import type { BackendTokenState } from "../types.js";
-import type { NextContext } from "./context.js";
+import { cookies } from "next/headers";
+import type { BackendTokenState } from "../model/types.js";
+import { type Runtime, runtimeFor } from "../session/runtime.js";
+import { isEnded } from "../session/state.js";
+
+/**
+ * Which backend cookies are copied to the browser (`nextBackend({ mirrorBackendCookies })`):
+ * `true` for all, a list of names, or `false`/absent for none.
+ */
+export type MirrorOption = boolean | readonly string[];
 
 /** @internal A cookie to set in the browser. */
 export interface BrowserCookie {
@@ -25,12 +32,12 @@ export interface BrowserCookie {
  * browser holding it could rotate it behind our back and turn our copy into a reused token.
  */
 export function mirroredCookies(
-  context: NextContext,
+  option: MirrorOption | undefined,
   runtime: Runtime,
   state: BackendTokenState,
   url: URL,
 ): BrowserCookie[] {
-  const names = mirroredNames(context, runtime, state);
+  const names = mirroredNames(option, runtime, state);
   const nowSeconds = runtime.options.now() / 1000;
   return state.cookies
     .filter((cookie) => names.has(cookie.name))
@@ -59,16 +66,16 @@ export function mirroredCookies(
  * ended and keeps no backend cookies).
  */
 export function mirrorUpdates(
-  context: NextContext,
+  option: MirrorOption | undefined,
   runtime: Runtime,
   before: BackendTokenState,
   after: BackendTokenState | undefined,
   url: URL,
 ): string[] {
-  const current = after && !isEnded(after) ? mirroredCookies(context, runtime, after, url) : [];
+  const current = after && !isEnded(after) ? mirroredCookies(option, runtime, after, url) : [];
   const key = (cookie: BrowserCookie) => `${cookie.name}\0${cookie.options.path}`;
   const kept = new Set(current.map(key));
-  const gone = mirroredCookies(context, runtime, before, url)
+  const gone = mirroredCookies(option, runtime, before, url)
     .filter((cookie) => !kept.has(key(cookie)))
     // Expires as well as Max-Age: Next.js drops Max-Age=0 when it re-serialises response cookies.
     .map((cookie) => ({
@@ -83,13 +90,12 @@ export function mirrorUpdates(
 
 /** @internal Names of the backend cookies mirrored to the browser for this session. */
 export function mirroredNames(
-  context: NextContext,
+  option: MirrorOption | undefined,
   runtime: Runtime,
   state: BackendTokenState | undefined,
 ): Set<string> {
-  const option = context.options.mirrorBackendCookies;
   if (!option) return new Set();
-  const names = new Set(
+  const names = new Set<string>(
     option === true ? (state?.cookies ?? []).map((cookie) => cookie.name) : option,
   );
   const refreshCookie = runtime.options.refreshToken.cookie;
@@ -112,4 +118,41 @@ export function valueForNextCookies(value: string): string | undefined {
     return undefined;
   }
   return encodeURIComponent(decoded) === value ? decoded : undefined;
+}
+
+/**
+ * @internal Adds to the sign-out event the deletion of the backend cookies mirrored to the
+ * browser: next-auth's `signOut()` only deletes Auth.js's own cookies. It runs where next-auth
+ * signs out (a server action or the sign-out route handler), both of which may write cookies
+ * through `cookies()`.
+ */
+export function withMirrorCleanup(
+  config: AuthConfig,
+  option: MirrorOption | undefined,
+): AuthConfig {
+  if (!option) return config;
+  const signOut = config.events?.signOut;
+  return {
+    ...config,
+    events: {
+      ...config.events,
+      async signOut(message) {
+        await signOut?.(message);
+        const state = "token" in message ? message.token?.backend : undefined;
+        const runtime = state && runtimeFor(config.providers, state.provider);
+        if (!state || !runtime) return;
+        const names = mirroredNames(option, runtime, state);
+        if (names.size === 0) return;
+        try {
+          const jar = await cookies();
+          for (const name of names) {
+            const path = state.cookies.find((cookie) => cookie.name === name)?.path ?? "/";
+            jar.set(name, "", { path, maxAge: 0, expires: new Date(0) });
+          }
+        } catch {
+          // Not in a Next.js request that can write cookies (e.g. Auth() called directly).
+        }
+      },
+    },
+  };
 }

@@ -73,7 +73,7 @@ export function nextBackend(config: AuthConfig, options: NextBackendOptions = {}
   const context = createNextContext(config, options);
   const { fetch, getAuth } = createBackendFetch(context);
   return {
-    authConfig: (request) => (request ? context.writable() : context.readOnly()),
+    authConfig: (request) => context.config(request ? "auto" : "never"),
     proxy: (proxyOptions) => createProxy(context, proxyOptions),
     fetch,
     getAuth,

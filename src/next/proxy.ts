@@ -1,17 +1,13 @@
 import { type NextRequest, NextResponse } from "next/server";
-import { isEnded, needsRefresh } from "../lib/backend-session.js";
-import { runtimeFor } from "../lib/runtime.js";
-import { safeCallbackPath } from "../redirects.js";
-import type { BackendSessionError, BackendUser } from "../types.js";
-import {
-  type NextContext,
-  PATH_HEADER,
-  readSessionToken,
-  runSessionAction,
-  stateOf,
-} from "./context.js";
+import { safeCallbackPath } from "../lib/redirects.js";
+import type { BackendSessionError, BackendUser } from "../model/types.js";
+import { runtimeFor } from "../session/runtime.js";
+import { runSessionAction } from "../session/session-action.js";
+import { readSessionToken, stateOf } from "../session/session-cookie.js";
+import { isEnded, needsRefresh } from "../session/state.js";
+import type { NextContext } from "./context.js";
 import { mirrorUpdates } from "./mirror.js";
-import { pathWithParams, redirectResponse } from "./request-info.js";
+import { PATH_HEADER, pathWithParams, redirectResponse } from "./request-info.js";
 
 /** What the proxy knows about the request's session, handed to your own proxy logic. */
 export interface ProxySession {
@@ -52,7 +48,7 @@ export interface BackendProxyOptions {
 export function createProxy(context: NextContext, options: BackendProxyOptions = {}) {
   const isProtected = protectMatcher(options.protect ?? []);
   return async function proxy(request: NextRequest): Promise<Response> {
-    const config = context.writable();
+    const config = context.config("auto");
     const url = request.nextUrl;
     const origin = url.origin;
     const path = `${url.pathname}${url.search}`;
@@ -66,18 +62,18 @@ export function createProxy(context: NextContext, options: BackendProxyOptions =
       url.pathname === expiredPath;
     // The sign-in page must stay reachable without a session (else protect: ["/"] loops).
     const signInPage = url.pathname === new URL(signInPath, origin).pathname;
-    let cookieHeader = request.headers.get("cookie") ?? "";
-    let token = ownRoute ? null : await readSessionToken(config, url, cookieHeader);
+    let token = ownRoute ? null : await readSessionToken(config, request);
     let setCookies: string[] = [];
     const state = stateOf(token);
     const runtime = state && runtimeFor(config.providers, state.provider);
     if (state && runtime && needsRefresh(runtime, state)) {
-      const result = await runSessionAction(config, origin, cookieHeader);
+      const result = await runSessionAction(config, request);
       setCookies = result.setCookies;
-      cookieHeader = result.cookieHeader;
       token = result.token;
-      requestHeaders.set("cookie", cookieHeader);
-      setCookies.push(...mirrorUpdates(context, runtime, state, stateOf(token), url));
+      requestHeaders.set("cookie", result.cookieHeader);
+      setCookies.push(
+        ...mirrorUpdates(context.options.mirrorBackendCookies, runtime, state, stateOf(token), url),
+      );
     }
     const current = stateOf(token);
     const session: ProxySession | null = current

@@ -1,13 +1,17 @@
 import { headers } from "next/headers";
-import { safeCallbackPath } from "../redirects.js";
-import { PATH_HEADER } from "./context.js";
+import { safeCallbackPath } from "../lib/redirects.js";
+
+/** Header the proxy sets on the request so server code knows the page being rendered. */
+export const PATH_HEADER = "x-authjs-backend-path";
 
 /** @internal What server code (RSC, action, route handler) knows about the current request. */
 export interface RequestInfo {
   /** Our origin, from the forwarded host/proto Next.js sets. */
   origin: string;
-  /** A URL on our origin (for cookie-name decisions). */
+  /** A URL on our origin, with the protocol the browser used. */
   url: URL;
+  /** The request's headers (read-only), for the session cookie rule. */
+  headers: Headers;
   /** The page being rendered (set by the proxy), same-origin; `/` when unknown. */
   path: string;
   cookieHeader: string | null;
@@ -24,6 +28,7 @@ export async function currentRequest(): Promise<RequestInfo> {
     url,
     path: safeCallbackPath(path, url.origin),
     cookieHeader: incoming.get("cookie"),
+    headers: incoming,
   };
 }
 
@@ -31,7 +36,7 @@ export async function currentRequest(): Promise<RequestInfo> {
  * @internal The root URL of the origin the browser used, from `x-forwarded-host` (else `host`) and
  * `x-forwarded-proto` (else `http`), as Next.js sets them; `http://localhost/` when unusable.
  */
-export function forwardedUrl(incoming: Headers): URL {
+function forwardedUrl(incoming: Headers): URL {
   const host = incoming.get("x-forwarded-host") ?? incoming.get("host") ?? "localhost";
   const proto = (incoming.get("x-forwarded-proto") ?? "http").split(",")[0]?.trim() || "http";
   try {

@@ -1,15 +1,16 @@
 import { parseCookie, stringifySetCookie } from "cookie";
-import { isEnded, refreshIfNeeded } from "../lib/backend-session.js";
-import { runtimeFor } from "../lib/runtime.js";
-import { safeCallbackPath } from "../redirects.js";
+import { safeCallbackPath } from "../lib/redirects.js";
+import { refreshIfNeeded } from "../session/refresh.js";
+import { runtimeFor } from "../session/runtime.js";
+import { runSessionAction } from "../session/session-action.js";
 import {
-  isSessionCookie,
-  type NextContext,
   readSessionToken,
-  runSessionAction,
   sessionCookieFor,
+  sessionCookieNames,
   stateOf,
-} from "./context.js";
+} from "../session/session-cookie.js";
+import { isEnded } from "../session/state.js";
+import type { NextContext } from "./context.js";
 import { mirroredNames, mirrorUpdates } from "./mirror.js";
 import {
   isSameOriginRequest,
@@ -44,13 +45,13 @@ const RETRIED_MAX_AGE_SECONDS = 60;
  */
 export function createRefreshRoute(context: NextContext): RouteHandlers {
   const handler = async (request: Request): Promise<Response> => {
-    const config = context.forced();
+    const config = context.config("force");
     const url = new URL(request.url);
     const { origin } = url;
     const callbackUrl = safeCallbackPath(url.searchParams.get("callbackUrl"), origin);
     const { signInPath, expiredPath, refreshPath } = context.options;
     const cookieHeader = request.headers.get("cookie") ?? "";
-    const state = stateOf(await readSessionToken(config, url, cookieHeader));
+    const state = stateOf(await readSessionToken(config, request));
     const runtime = state && runtimeFor(config.providers, state.provider);
     if (!state || !runtime)
       return redirect(origin, pathWithParams(signInPath, { callbackUrl }), 303);
@@ -64,7 +65,7 @@ export function createRefreshRoute(context: NextContext): RouteHandlers {
         return redirect(origin, pathWithParams(expired, { stale }), 303);
       }
     }
-    const result = await runSessionAction(config, origin, cookieHeader);
+    const result = await runSessionAction(config, request);
     const next = stateOf(result.token);
     let response: Response;
     if (!next) {
@@ -80,8 +81,7 @@ export function createRefreshRoute(context: NextContext): RouteHandlers {
     } else {
       response = redirect(origin, callbackUrl, 307);
       if (stale !== null) {
-        const secure =
-          url.protocol === "https:" || sessionCookieFor(config, url, cookieHeader).secure;
+        const secure = url.protocol === "https:" || sessionCookieFor(config, request).secure;
         response.headers.append(
           "set-cookie",
           stringifySetCookie(RETRIED_COOKIE, String(next.receivedAt), {
@@ -96,7 +96,7 @@ export function createRefreshRoute(context: NextContext): RouteHandlers {
     }
     for (const cookie of [
       ...result.setCookies,
-      ...mirrorUpdates(context, runtime, state, next, url),
+      ...mirrorUpdates(context.options.mirrorBackendCookies, runtime, state, next, url),
     ]) {
       response.headers.append("set-cookie", cookie);
     }
@@ -127,17 +127,17 @@ function retriedMarker(cookieHeader: string): string | undefined {
  */
 export function createExpiredRoute(context: NextContext): RouteHandlers {
   const handler = async (request: Request): Promise<Response> => {
-    const config = context.writable();
+    const config = context.config("auto");
     const url = new URL(request.url);
     const callbackUrl = safeCallbackPath(url.searchParams.get("callbackUrl"), url.origin);
     const cookieHeader = request.headers.get("cookie") ?? "";
-    const token = await readSessionToken(config, url, cookieHeader);
+    const token = await readSessionToken(config, request);
     const state = stateOf(token);
     const runtime = state && runtimeFor(config.providers, state.provider);
     // Ended counts what time alone has ended too (refresh token expired, …), without a refresh.
     const ended =
       state !== undefined &&
-      isEnded(runtime ? await refreshIfNeeded(runtime, state, { allowRefresh: false }) : state);
+      isEnded(runtime ? await refreshIfNeeded(runtime, state, "never") : state);
     if (
       token &&
       !ended &&
@@ -158,11 +158,14 @@ export function createExpiredRoute(context: NextContext): RouteHandlers {
       pathWithParams(context.options.signInPath, { error: "SessionExpired", callbackUrl }),
       303,
     );
-    const sessionName = sessionCookieFor(config, url, cookieHeader).name;
-    const mirrored = runtime ? mirroredNames(context, runtime, state) : new Set<string>();
+    const sessionName = sessionCookieFor(config, request).name;
+    const mirrored = runtime
+      ? mirroredNames(context.options.mirrorBackendCookies, runtime, state)
+      : new Set<string>();
     const deletions = new Map<string, string>(); // name → path
+    for (const name of sessionCookieNames(cookieHeader, sessionName)) deletions.set(name, "/");
     for (const name of Object.keys(parseCookie(cookieHeader, { decode: (value) => value }))) {
-      if (isSessionCookie(name, sessionName) || mirrored.has(name)) deletions.set(name, "/");
+      if (mirrored.has(name)) deletions.set(name, "/");
     }
     // Sent only to refreshPath, so not in this request's cookies: deleted blindly.
     deletions.set(RETRIED_COOKIE, context.options.refreshPath);

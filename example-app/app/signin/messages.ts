@@ -1,11 +1,10 @@
 /** Human messages for the sign-in error codes of authjs-backend-credentials. */
 export const SIGN_IN_ERRORS: Record<string, string> = {
-  invalid_credentials: "Wrong email or password.",
-  backend_unavailable:
-    "The sign-in service is unavailable right now. Please try again in a moment.",
-  backend_response_invalid:
+  InvalidCredentials: "Wrong email or password.",
+  BackendUnavailable: "The sign-in service is unavailable right now. Please try again in a moment.",
+  BackendResponseInvalid:
     "The sign-in service answered in a way we did not expect. Please try again later.",
-  role_not_allowed: "Your account is not allowed to use this application.",
+  RoleNotAllowed: "Your account is not allowed to use this application.",
 };
 
 /** Messages for `?error=` on the sign-in page (set by redirects, not by the form). */

@@ -2,7 +2,7 @@
 
 import { useSession } from "next-auth/react";
 import { useEffect, useRef, useState } from "react";
-import { TERMINAL_SESSION_ERRORS } from "../../types.js";
+import { TERMINAL_SESSION_ERRORS } from "../../model/types.js";
 import { refreshDelayMs, type Stall, stalledAttempts } from "./schedule.js";
 
 /** Props of {@link SessionRefresher}. */

@@ -1,8 +1,8 @@
 import { parseSetCookie } from "cookie";
-import type { StoredCookie } from "./types.js";
+import type { StoredCookie } from "../model/types.js";
 
 /** Browsers drop a cookie whose name plus value exceed this many bytes (RFC 6265bis). */
-export const MAX_COOKIE_BYTES = 4096;
+const MAX_COOKIE_BYTES = 4096;
 
 /** Cookie names (prefixes) that belong to Auth.js / next-auth; the backend may never set them. */
 const RESERVED_PREFIXES = [
@@ -23,7 +23,7 @@ const COOKIE_PATH = /^[\u0020-\u003A\u003D-\u007E]*$/;
 const identity = (value: string) => value;
 
 /** Why a backend `Set-Cookie` was not taken into the jar. */
-export type CookieRejection = "invalid-name" | "invalid-value" | "reserved-name" | "malformed";
+type CookieRejection = "InvalidName" | "InvalidValue" | "ReservedName" | "Malformed";
 
 /** @internal What one response's `Set-Cookie` headers mean for the jar. */
 export interface CookieChanges {
@@ -52,20 +52,20 @@ export function readSetCookies(
   for (const header of headers.getSetCookie()) {
     const parsed = parseOne(header);
     if (!parsed) {
-      changes.rejected.push({ name: "", reason: "malformed" });
+      changes.rejected.push({ name: "", reason: "Malformed" });
       continue;
     }
     const { name, value = "" } = parsed;
     if (!COOKIE_NAME.test(name)) {
-      changes.rejected.push({ name: printable(name), reason: "invalid-name" });
+      changes.rejected.push({ name: printable(name), reason: "InvalidName" });
       continue;
     }
     if (isReservedCookieName(name, reservedNames)) {
-      changes.rejected.push({ name, reason: "reserved-name" });
+      changes.rejected.push({ name, reason: "ReservedName" });
       continue;
     }
     if (!COOKIE_VALUE.test(value)) {
-      changes.rejected.push({ name, reason: "invalid-value" });
+      changes.rejected.push({ name, reason: "InvalidValue" });
       continue;
     }
     // A path that is not printable ASCII (cannot be written back as a cookie) is ignored, as a

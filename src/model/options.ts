@@ -1,5 +1,6 @@
 import type { CredentialInput } from "@auth/core/providers/credentials";
-import type { RefreshCoordinator } from "./coordination.js";
+import { nonEmptyString, nonNegative, optionalFunction, positive } from "../lib/option-checks.js";
+import type { RefreshCoordinator } from "./coordinator.js";
 import type { BackendEvents } from "./events.js";
 import type { BackendUser } from "./types.js";
 
@@ -174,6 +175,8 @@ export interface BackendCredentialsOptions {
   events?: BackendEvents;
 }
 
+const OWNER = "BackendCredentials";
+
 /** @internal Fully resolved options. */
 export interface ResolvedOptions {
   id: string;
@@ -271,28 +274,38 @@ export function resolveOptions(options: BackendCredentialsOptions): ResolvedOpti
     throw new TypeError("BackendCredentials: option now must be a function");
   }
   return {
-    id: nonEmptyString("id", options.id ?? "backend"),
-    name: nonEmptyString("name", options.name ?? "Backend"),
+    id: nonEmptyString(OWNER, "id", options.id ?? "backend"),
+    name: nonEmptyString(OWNER, "name", options.name ?? "Backend"),
     baseUrl,
     login: resolveEndpoint("endpoints.login", baseUrl, endpoints.login ?? "/auth/login", "POST"),
     refresh: optionalEndpoint("endpoints.refresh", baseUrl, endpoints.refresh, "/auth/refresh"),
     logout: optionalEndpoint("endpoints.logout", baseUrl, endpoints.logout ?? false, ""),
     profile: optionalEndpoint("endpoints.profile", baseUrl, endpoints.profile ?? false, "", "GET"),
     credentials,
-    loginBody: optionalFunction("loginBody", options.loginBody) ?? ((fields) => fields),
+    loginBody: optionalFunction(OWNER, "loginBody", options.loginBody) ?? ((fields) => fields),
     accessToken,
     refreshToken,
     accessTokenExpiry: resolveExpiry("expiry.accessToken", options.expiry?.accessToken),
     refreshTokenExpiry: resolveExpiry("expiry.refreshToken", options.expiry?.refreshToken),
     refreshTokenTransport: resolveTransport(options.refreshTokenTransport, refreshToken),
-    refreshBufferSeconds: nonNegative("refreshBufferSeconds", options.refreshBufferSeconds, 60),
-    clockToleranceSeconds: nonNegative("clockToleranceSeconds", options.clockToleranceSeconds, 10),
-    gracePeriodSeconds: nonNegative("gracePeriodSeconds", options.gracePeriodSeconds, 30),
-    timeoutMs: positive("timeoutMs", options.timeoutMs, 10_000),
-    lateAnswerLimitMs: nonNegative("lateAnswerLimitMs", options.lateAnswerLimitMs, 20_000),
-    mapUser: optionalFunction("mapUser", options.mapUser),
+    refreshBufferSeconds: nonNegative(
+      OWNER,
+      "refreshBufferSeconds",
+      options.refreshBufferSeconds,
+      60,
+    ),
+    clockToleranceSeconds: nonNegative(
+      OWNER,
+      "clockToleranceSeconds",
+      options.clockToleranceSeconds,
+      10,
+    ),
+    gracePeriodSeconds: nonNegative(OWNER, "gracePeriodSeconds", options.gracePeriodSeconds, 30),
+    timeoutMs: positive(OWNER, "timeoutMs", options.timeoutMs, 10_000),
+    lateAnswerLimitMs: nonNegative(OWNER, "lateAnswerLimitMs", options.lateAnswerLimitMs, 20_000),
+    mapUser: optionalFunction(OWNER, "mapUser", options.mapUser),
     allowedRoles: resolveRoles(options.allowedRoles),
-    authorizeUser: optionalFunction("authorizeUser", options.authorizeUser),
+    authorizeUser: optionalFunction(OWNER, "authorizeUser", options.authorizeUser),
     exposeAccessToken: options.exposeAccessToken === true,
     coordination: options.coordination,
     fetch: fetchImpl,
@@ -321,7 +334,7 @@ function resolveEvents(events: BackendEvents | undefined): BackendEvents {
         `BackendCredentials: option events.${name} is not an event (${EVENT_NAMES.join(", ")})`,
       );
     }
-    optionalFunction(`events.${name}`, events[name as keyof BackendEvents]);
+    optionalFunction(OWNER, `events.${name}`, events[name as keyof BackendEvents]);
   }
   return { ...events };
 }
@@ -460,34 +473,4 @@ function resolveRoles(roles: readonly string[] | undefined): readonly string[] |
     throw new TypeError("BackendCredentials: option allowedRoles must be an array of strings");
   }
   return roles;
-}
-
-function nonEmptyString(name: string, value: unknown): string {
-  if (typeof value !== "string" || value === "") {
-    throw new TypeError(`BackendCredentials: option ${name} must be a non-empty string`);
-  }
-  return value;
-}
-
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(`BackendCredentials: option ${name} must be a finite number >= 0`);
-  }
-  return value;
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`BackendCredentials: option ${name} must be a finite number > 0`);
-  }
-  return value;
-}
-
-function optionalFunction<F>(name: string, value: F | undefined): F | undefined {
-  if (value !== undefined && typeof value !== "function") {
-    throw new TypeError(`BackendCredentials: option ${name} must be a function`);
-  }
-  return value;
 }

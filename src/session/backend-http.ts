@@ -1,8 +1,8 @@
-import { cookieHeaderFor } from "../cookies.js";
-import { BackendAuthError } from "../errors.js";
-import type { ResolvedEndpoint, ResolvedOptions } from "../options.js";
-import type { StoredCookie } from "../types.js";
-import { isRecord } from "./json-path.js";
+import { isRecord } from "../lib/json-path.js";
+import { BackendAuthError } from "../model/errors.js";
+import type { ResolvedEndpoint, ResolvedOptions } from "../model/options.js";
+import type { StoredCookie } from "../model/types.js";
+import { cookieHeaderFor } from "./cookie-jar.js";
 
 /** @internal A backend response, read once. */
 export interface BackendResponse {
@@ -26,7 +26,7 @@ export function isTransientStatus(status: number): boolean {
 
 /**
  * @internal Calls a backend endpoint with a timeout. Network errors and timeouts become
- * `BackendAuthError("BACKEND_UNAVAILABLE")`; HTTP statuses are returned for the caller to classify.
+ * `BackendAuthError("BackendUnavailable")`; HTTP statuses are returned for the caller to classify.
  */
 export async function callBackend(
   options: Pick<ResolvedOptions, "fetch" | "timeoutMs">,
@@ -59,7 +59,7 @@ export async function callBackend(
     });
   } catch (cause) {
     throw new BackendAuthError(
-      "BACKEND_UNAVAILABLE",
+      "BackendUnavailable",
       `${endpoint.method} ${endpoint.url.pathname} ${isTimeout(cause) ? `timed out after ${timeoutMs} ms` : "failed (network error)"}`,
       { cause },
     );
@@ -69,7 +69,7 @@ export async function callBackend(
     body = await readBody(response);
   } catch (cause) {
     throw new BackendAuthError(
-      "BACKEND_UNAVAILABLE",
+      "BackendUnavailable",
       `${endpoint.method} ${endpoint.url.pathname}: response body could not be read`,
       { cause, status: response.status },
     );

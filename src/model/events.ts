@@ -9,28 +9,31 @@ export interface BackendEventBase {
 }
 
 /**
- * Why a refresh failed:
- * - `timeout`: the backend did not answer within `timeoutMs + lateAnswerLimitMs` (a call that
+ * Why a refresh failed (codes in the package's one casing; see `BackendErrorCode`):
+ * - `Timeout`: the backend did not answer within `timeoutMs + lateAnswerLimitMs` (a call that
  *   answers later than `timeoutMs` but within the limit is a success with `late: true`);
- * - `network`: the connection failed or was dropped;
- * - `unavailable`: 408/425/429 or 5xx;
- * - `unexpected_status`: a status that is neither success nor rejection (3xx, 404, 409, …),
+ * - `NetworkError`: the connection failed or was dropped;
+ * - `BackendUnavailable`: 408/425/429 or 5xx;
+ * - `UnexpectedStatus`: a status that is neither success nor rejection (3xx, 404, 409, …),
  *   treated as transient;
- * - `invalid_response`: a 2xx whose tokens could not be read, treated as transient;
- * - `coordination`: the coordinator failed (e.g. a custom one threw);
- * - `rejected`: 400/401/403 or `invalid_grant`: final.
+ * - `BackendResponseInvalid`: a 2xx whose tokens could not be read, treated as transient;
+ * - `CoordinationFailed`: the coordinator failed (e.g. a custom one threw);
+ * - `RefreshTokenRejected`: 400/401/403 or `invalid_grant`: final.
  */
 export type RefreshFailureReason =
-  | "timeout"
-  | "network"
-  | "unavailable"
-  | "unexpected_status"
-  | "invalid_response"
-  | "coordination"
-  | "rejected";
+  | "Timeout"
+  | "NetworkError"
+  | "BackendUnavailable"
+  | "UnexpectedStatus"
+  | "BackendResponseInvalid"
+  | "CoordinationFailed"
+  | "RefreshTokenRejected";
 
-/** Why a backend logout did not confirm the end of the backend session. */
-export type LogoutFailureReason = "status" | "network" | "timeout";
+/**
+ * Why a backend logout did not confirm the end of the backend session: `ErrorStatus` (it answered
+ * 4xx/5xx; the event carries `status`), `NetworkError` or `Timeout`.
+ */
+export type LogoutFailureReason = "ErrorStatus" | "NetworkError" | "Timeout";
 
 /**
  * Callbacks for operators (metrics, alerts, audit logs), given as the provider's `events` option.

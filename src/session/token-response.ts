@@ -1,10 +1,10 @@
 import { jwtDecode } from "jwt-decode";
-import { type CookieChanges, readSetCookies } from "../cookies.js";
-import { BackendAuthError } from "../errors.js";
-import type { ExpiryOption, ResolvedOptions, ResolvedTokenLocation } from "../options.js";
-import type { StoredCookie } from "../types.js";
-import { type BackendResponse, INVALID_JSON } from "./http.js";
-import { isRecord, parentOf, readPath } from "./json-path.js";
+import { isRecord, parentOf, readPath } from "../lib/json-path.js";
+import { BackendAuthError } from "../model/errors.js";
+import type { ExpiryOption, ResolvedOptions, ResolvedTokenLocation } from "../model/options.js";
+import type { StoredCookie } from "../model/types.js";
+import { type BackendResponse, INVALID_JSON } from "./backend-http.js";
+import { type CookieChanges, readSetCookies } from "./cookie-jar.js";
 
 /** @internal Tokens read from a login or refresh response. Times are seconds on our clock. */
 export interface TokenSet {
@@ -41,7 +41,7 @@ type Kind = keyof typeof RELATIVE_FIELDS;
 /**
  * @internal Reads tokens, expiries and cookie changes from a 2xx login or refresh response.
  * `required.refreshToken` is false for refresh responses (the old token is kept when none comes).
- * Throws `BACKEND_RESPONSE_INVALID` naming the missing piece.
+ * Throws `BackendResponseInvalid` naming the missing piece.
  */
 export function readTokenResponse(
   options: ResolvedOptions,
@@ -62,7 +62,7 @@ export function readTokenResponse(
     onCookieProblem(`backend cookie "${name}" exceeds 4096 bytes; browsers would drop it`);
   }
   if (body === INVALID_JSON) {
-    throw new BackendAuthError("BACKEND_RESPONSE_INVALID", `${label} is not JSON`, {
+    throw new BackendAuthError("BackendResponseInvalid", `${label} is not JSON`, {
       status: response.status,
     });
   }
@@ -76,7 +76,7 @@ export function readTokenResponse(
   const access = findToken(body, changes.set, options.accessToken);
   if (!access) {
     throw new BackendAuthError(
-      "BACKEND_RESPONSE_INVALID",
+      "BackendResponseInvalid",
       `${label} has no access token at ${describeLocation(options.accessToken)}`,
       { status: response.status },
     );
@@ -84,7 +84,7 @@ export function readTokenResponse(
   const accessTokenExpiresAt = expiryOf("access", options.accessTokenExpiry, access, body, clock);
   if (accessTokenExpiresAt === undefined) {
     throw new BackendAuthError(
-      "BACKEND_RESPONSE_INVALID",
+      "BackendResponseInvalid",
       `${label}: cannot tell when the access token expires (it is not a JWT with "exp" and no expiry field or cookie Max-Age was found); set expiry.accessToken, e.g. { lifetimeSeconds: 900 }`,
       { status: response.status },
     );

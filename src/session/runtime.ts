@@ -1,6 +1,7 @@
-import { MemoryCoordinator, type RefreshCoordinator } from "../coordination.js";
-import { longestRefreshMs, type ResolvedOptions } from "../options.js";
-import type { BackendTokenState } from "../types.js";
+import { MemoryCoordinator } from "../coordination/memory-coordinator.js";
+import type { RefreshCoordinator } from "../model/coordinator.js";
+import { longestRefreshMs, type ResolvedOptions } from "../model/options.js";
+import type { BackendTokenState } from "../model/types.js";
 
 /** @internal Everything a BackendCredentials provider needs at run time. */
 export interface Runtime {

@@ -1,61 +1,21 @@
+import { authSecrets } from "../lib/auth-secrets.js";
+import { nonEmptyString, optionalFunction, optionError, positive } from "../lib/option-checks.js";
+import { type SealedBox, sealedBox } from "../lib/sealed-box.js";
+import type {
+  CoordinatedRefresh,
+  RefreshCoordinator,
+  RefreshLimits,
+  RefreshOutcome,
+} from "../model/coordinator.js";
+import { type BackendLogger, consoleLogger } from "../model/options.js";
+import { MemoryCoordinator } from "./memory-coordinator.js";
 import {
-  type CoordinatedRefresh,
-  MemoryCoordinator,
-  type RefreshCoordinator,
-  type RefreshLimits,
-  type RefreshOutcome,
-} from "./coordination.js";
-import { RedisFailure, type RedisStore, redisStore } from "./lib/redis-store.js";
-import { type SealedBox, sealedBox } from "./lib/sealed-box.js";
-import { type BackendLogger, consoleLogger } from "./options.js";
-
-/**
- * The subset of an [ioredis](https://github.com/redis/ioredis) client (`Redis` or `Cluster`) that
- * {@link RedisCoordinator} uses: the positional calling convention `SET key value PX ms NX`.
- * Pass such a client as `client`; for clients with an options object use `commands`.
- */
-export interface RedisClient {
-  /** `SET key value PX milliseconds`. */
-  set(key: string, value: string, px: "PX", milliseconds: number): Promise<unknown>;
-  /** `SET key value PX milliseconds NX`; resolves `"OK"` when written, `null` when the key existed. */
-  set(key: string, value: string, px: "PX", milliseconds: number, nx: "NX"): Promise<unknown>;
-  get(key: string): Promise<string | null>;
-  del(key: string): Promise<unknown>;
-  /** `EVAL script numKeys ...keys ...args`; used to release the lock atomically when present. */
-  eval?(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
-}
-
-/**
- * A thin adapter for Redis clients whose `SET` takes an options object. The shape is
- * [Upstash](https://github.com/upstash/redis-js)'s, so an Upstash `Redis` instance can be passed
- * as it is; node-redis v4/v5 needs a few lines:
- *
- * @example
- * ```ts
- * // node-redis (`createClient()`, connected)
- * new RedisCoordinator({
- *   commands: {
- *     set: (key, value, { px, nx }) => client.set(key, value, nx ? { PX: px, NX: true } : { PX: px }),
- *     get: (key) => client.get(key),
- *     del: (key) => client.del(key),
- *     eval: (script, keys, args) => client.eval(script, { keys, arguments: args }),
- *   },
- * })
- * ```
- */
-export interface RedisCommands {
-  /**
-   * `SET key value PX px`, plus `NX` when `nx` is set. Resolves `"OK"` (or `true`) when the
-   * value was written and `null` when `NX` kept an existing value.
-   */
-  set(key: string, value: string, options: { px: number; nx?: true }): Promise<unknown>;
-  /** `GET key`: the string value or `null`. */
-  get(key: string): Promise<string | null>;
-  /** `DEL key`. */
-  del(key: string): Promise<unknown>;
-  /** Optional `EVAL script keys args`; releases the lock atomically when present. */
-  eval?(script: string, keys: string[], args: string[]): Promise<unknown>;
-}
+  type RedisClient,
+  type RedisCommands,
+  RedisFailure,
+  type RedisStore,
+  redisStore,
+} from "./redis-client.js";
 
 /** Options of {@link RedisCoordinator}. Give exactly one of `client` and `commands`. */
 export interface RedisCoordinatorOptions {
@@ -103,6 +63,13 @@ export interface RedisCoordinatorOptions {
    * @default 500
    */
   commandTimeoutMs?: number;
+  /**
+   * Clock in milliseconds since the epoch, for how long a shared outcome is still valid (its
+   * grace window). Waits for another instance use real timers. Give the provider's `now` when
+   * you inject one.
+   * @default Date.now
+   */
+  now?: () => number;
   /**
    * Where warnings go (Redis unreachable, undecryptable entries, waits given up). Rate-limited to
    * one per kind per 30 s; they never contain tokens, keys or values.
@@ -167,6 +134,7 @@ export class RedisCoordinator implements RefreshCoordinator {
   readonly #box: SealedBox;
   readonly #prefix: string;
   readonly #pollIntervalMs: number;
+  readonly #now: () => number;
   readonly #logger: Pick<BackendLogger, "warn">;
   readonly #warned = new Map<string, { at: number; suppressed: number }>();
 
@@ -190,20 +158,20 @@ export class RedisCoordinator implements RefreshCoordinator {
     if (commands !== undefined && !hasMethods(commands, "set", "get", "del")) {
       throw new TypeError("RedisCoordinator: option commands must have set, get and del");
     }
-    this.lockTtlMs = positiveMs("lockTtlMs", options.lockTtlMs, undefined);
-    this.#pollIntervalMs = positiveMs("pollIntervalMs", options.pollIntervalMs, 25);
-    const commandTimeoutMs = positiveMs("commandTimeoutMs", options.commandTimeoutMs, 500);
+    const owner = "RedisCoordinator";
+    const lockTtlMs = positive(owner, "lockTtlMs", options.lockTtlMs, undefined);
+    this.lockTtlMs = lockTtlMs === undefined ? undefined : Math.ceil(lockTtlMs);
+    this.#pollIntervalMs = Math.ceil(positive(owner, "pollIntervalMs", options.pollIntervalMs, 25));
+    const commandTimeoutMs = Math.ceil(
+      positive(owner, "commandTimeoutMs", options.commandTimeoutMs, 500),
+    );
+    this.#now = optionalFunction(owner, "now", options.now) ?? Date.now;
     this.#store = redisStore(client ? { client } : { commands: commands! }, commandTimeoutMs);
     this.#box = sealedBox(resolveSecrets(options.secret));
     const prefix = options.prefix ?? "authjs-bc:";
-    if (typeof prefix !== "string") {
-      throw new TypeError("RedisCoordinator: option prefix must be a string");
-    }
+    if (typeof prefix !== "string") throw optionError(owner, "prefix", "a string");
     this.#prefix = prefix;
-    const scope = options.scope ?? prefix;
-    if (typeof scope !== "string" || scope === "") {
-      throw new TypeError("RedisCoordinator: option scope must be a non-empty string");
-    }
+    const scope = nonEmptyString(owner, "scope", options.scope ?? prefix);
     this.#local = new MemoryCoordinator({ scope: `redis:${scope}` });
     const logger = options.logger ?? consoleLogger;
     if (typeof logger?.warn !== "function") {
@@ -331,7 +299,7 @@ export class RedisCoordinator implements RefreshCoordinator {
       return undefined;
     }
     // Redis expires the key on its own; the sealed deadline also rejects a replayed old entry.
-    const remaining = entry.until - Date.now();
+    const remaining = entry.until - this.#now();
     return remaining > 0 ? { outcome: entry.outcome, shareForMs: remaining } : undefined;
   }
 
@@ -339,7 +307,7 @@ export class RedisCoordinator implements RefreshCoordinator {
     const resultKey = `${this.#prefix}result:${key}`;
     const ttlMs = Math.ceil(shareForMs);
     const sealed = await this.#box.seal(
-      JSON.stringify({ outcome, until: Date.now() + ttlMs } satisfies Entry),
+      JSON.stringify({ outcome, until: this.#now() + ttlMs } satisfies Entry),
       resultKey,
     );
     await this.#store.set(resultKey, sealed, ttlMs);
@@ -389,7 +357,7 @@ function parseEntry(plaintext: string | undefined): Entry | undefined {
 }
 
 function resolveSecrets(option: string | string[] | undefined): string[] {
-  const secrets = option === undefined ? secretsFromEnv() : [option].flat();
+  const secrets = option === undefined ? authSecrets() : [option].flat();
   if (secrets.length === 0 || secrets.some((secret) => typeof secret !== "string" || !secret)) {
     throw new TypeError(
       option === undefined
@@ -398,31 +366,6 @@ function resolveSecrets(option: string | string[] | undefined): string[] {
     );
   }
   return secrets;
-}
-
-/** The secrets Auth.js reads from the environment, in its order (`setEnvDefaults`). */
-function secretsFromEnv(): string[] {
-  const env: Partial<Record<string, string>> = globalThis.process?.env ?? {};
-  const secrets: string[] = [];
-  const main = env.AUTH_SECRET ?? env.NEXTAUTH_SECRET;
-  if (main) secrets.push(main);
-  for (const i of [1, 2, 3]) {
-    const secret = env[`AUTH_SECRET_${i}`];
-    if (secret) secrets.unshift(secret);
-  }
-  return secrets;
-}
-
-function positiveMs<Fallback extends number | undefined>(
-  name: string,
-  value: number | undefined,
-  fallback: Fallback,
-): number | Fallback {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`RedisCoordinator: option ${name} must be a finite number > 0`);
-  }
-  return Math.ceil(value);
 }
 
 function hasMethods(value: unknown, ...names: string[]): boolean {

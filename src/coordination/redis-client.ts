@@ -1,4 +1,50 @@
-import type { RedisClient, RedisCommands } from "../redis-coordinator.js";
+/**
+ * The subset of an [ioredis](https://github.com/redis/ioredis) client (`Redis` or `Cluster`) that
+ * {@link RedisCoordinator} uses: the positional calling convention `SET key value PX ms NX`.
+ * Pass such a client as `client`; for clients with an options object use `commands`.
+ */
+export interface RedisClient {
+  /** `SET key value PX milliseconds`. */
+  set(key: string, value: string, px: "PX", milliseconds: number): Promise<unknown>;
+  /** `SET key value PX milliseconds NX`; resolves `"OK"` when written, `null` when the key existed. */
+  set(key: string, value: string, px: "PX", milliseconds: number, nx: "NX"): Promise<unknown>;
+  get(key: string): Promise<string | null>;
+  del(key: string): Promise<unknown>;
+  /** `EVAL script numKeys ...keys ...args`; used to release the lock atomically when present. */
+  eval?(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+}
+
+/**
+ * A thin adapter for Redis clients whose `SET` takes an options object. The shape is
+ * [Upstash](https://github.com/upstash/redis-js)'s, so an Upstash `Redis` instance can be passed
+ * as it is; node-redis v4/v5 needs a few lines:
+ *
+ * @example
+ * ```ts
+ * // node-redis (`createClient()`, connected)
+ * new RedisCoordinator({
+ *   commands: {
+ *     set: (key, value, { px, nx }) => client.set(key, value, nx ? { PX: px, NX: true } : { PX: px }),
+ *     get: (key) => client.get(key),
+ *     del: (key) => client.del(key),
+ *     eval: (script, keys, args) => client.eval(script, { keys, arguments: args }),
+ *   },
+ * })
+ * ```
+ */
+export interface RedisCommands {
+  /**
+   * `SET key value PX px`, plus `NX` when `nx` is set. Resolves `"OK"` (or `true`) when the
+   * value was written and `null` when `NX` kept an existing value.
+   */
+  set(key: string, value: string, options: { px: number; nx?: true }): Promise<unknown>;
+  /** `GET key`: the string value or `null`. */
+  get(key: string): Promise<string | null>;
+  /** `DEL key`. */
+  del(key: string): Promise<unknown>;
+  /** Optional `EVAL script keys args`; releases the lock atomically when present. */
+  eval?(script: string, keys: string[], args: string[]): Promise<unknown>;
+}
 
 /** Deletes KEYS[1] only while it still holds ARGV[1] (the lock owner's random value). */
 const RELEASE_SCRIPT =

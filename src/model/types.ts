@@ -106,3 +106,18 @@ declare module "@auth/core/jwt" {
     backend?: BackendTokenState;
   }
 }
+
+/**
+ * Whether a session read may refresh the access token. One vocabulary for every entry point
+ * (`withBackend({ refresh })`, `getBackendAuth(…, { refresh })`, the Next.js layer):
+ * - `"auto"`: when it is due (within `refreshBufferSeconds` of expiry). Only where the rotated
+ *   session cookie is saved (route handlers, the proxy, the Auth.js session endpoint).
+ * - `"never"`: not at all; sessions whose tokens have expired are still reported as ended. For
+ *   contexts whose response cannot save the rotated cookie (React Server Components): rotating
+ *   there would retire a refresh token the browser keeps.
+ * - `"force"`: now, even when not due (e.g. after the backend answered 401 to the access token).
+ */
+export type RefreshMode = "auto" | "never" | "force";
+
+/** @internal The three {@link RefreshMode} values, for option checks. */
+export const REFRESH_MODES: readonly RefreshMode[] = ["auto", "never", "force"];
