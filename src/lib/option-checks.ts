@@ -22,11 +22,7 @@ export function nonNegative(
   value: number | undefined,
   fallback: number,
 ): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw optionError(owner, name, "a finite number >= 0");
-  }
-  return value;
+  return finite(owner, name, value, fallback, (n) => n >= 0, "a finite number >= 0");
 }
 
 export function positive<Fallback extends number | undefined>(
@@ -35,9 +31,20 @@ export function positive<Fallback extends number | undefined>(
   value: number | undefined,
   fallback: Fallback,
 ): number | Fallback {
+  return finite(owner, name, value, fallback, (n) => n > 0, "a finite number > 0");
+}
+
+function finite<Fallback extends number | undefined>(
+  owner: string,
+  name: string,
+  value: number | undefined,
+  fallback: Fallback,
+  accepts: (value: number) => boolean,
+  mustBe: string,
+): number | Fallback {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw optionError(owner, name, "a finite number > 0");
+  if (typeof value !== "number" || !Number.isFinite(value) || !accepts(value)) {
+    throw optionError(owner, name, mustBe);
   }
   return value;
 }

@@ -162,7 +162,12 @@ export interface BackendCredentialsOptions {
   coordination?: RefreshCoordinator;
   /** Injectable `fetch`, e.g. for a proxy agent or tests. @default globalThis.fetch */
   fetch?: typeof globalThis.fetch;
-  /** Injectable clock, in milliseconds since the epoch. @default Date.now */
+  /**
+   * Injectable clock, in milliseconds since the epoch: token expiries, refresh timing, backend
+   * cookie expiry. A coordinator keeps its own clock for how long it shares outcomes: give a
+   * `MemoryCoordinator` or `RedisCoordinator` you configure the same `now`.
+   * @default Date.now
+   */
   now?: () => number;
   /** Where warnings go. @default console with a `[authjs-backend-credentials]` prefix */
   logger?: BackendLogger;
