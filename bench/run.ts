@@ -3,7 +3,7 @@
  * table, then (last line) one JSON object. Not part of `npm test`: figures are not assertions.
  * See docs/performance.md for the method.
  */
-import { execFileSync, fork } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -25,8 +25,11 @@ import {
   SECRET,
   SESSION_COOKIE,
   sharedClock,
+  spawnInstance,
+  startRedisServer,
+  stopInstances,
   tokenFromResponse,
-} from "../test/helpers.js";
+} from "../test/harness/index.js";
 import { guideConfig } from "./guide-baseline.js";
 
 const silent = { error: () => {}, warn: () => {}, debug: () => {} };
@@ -145,33 +148,11 @@ async function contention(kind: "ours" | "guide") {
 /** The same across 4 processes sharing Redis. */
 async function contentionRedis(): Promise<{ refresh: number; reuseDetected: number } | string> {
   if (!hasBinary("redis-server")) return "redis-server is not installed";
-  const { startRedisServer } = await import("../test/redis-server.js");
   const redis = await startRedisServer();
   const backend = await startBackend({ tokenPlacement: "mixed", accessTokenTtlSeconds: 600 });
   const clock = sharedClock(backend);
-  const fixture = fileURLToPath(new URL("../test/fixtures/instance.ts", import.meta.url));
-  const children = await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      const child = fork(fixture, [], {
-        execArgv: ["--import", "tsx"],
-        env: {
-          ...process.env,
-          AUTH_SECRET: SECRET,
-          BACKEND_URL: backend.url,
-          REDIS_PORT: String(redis.port),
-          REDIS_PREFIX: "bench:",
-        },
-        stdio: ["ignore", "ignore", "inherit", "ipc"],
-      });
-      const port = await new Promise<number>((resolve, reject) => {
-        child.on("message", (message: { type: string; port?: number }) => {
-          if (message.type === "ready" && message.port) resolve(message.port);
-        });
-        child.once("exit", (code) => reject(new Error(`instance exited with ${code}`)));
-      });
-      return { child, port };
-    }),
-  );
+  const env = { BACKEND_URL: backend.url, REDIS_PORT: String(redis.port), REDIS_PREFIX: "bench:" };
+  const instances = await Promise.all(Array.from({ length: 4 }, () => spawnInstance(env)));
   try {
     const config = ourConfig(backend, {
       tokens: { accessToken: { body: "accessToken" }, refreshToken: { cookie: "refresh_token" } },
@@ -180,32 +161,15 @@ async function contentionRedis(): Promise<{ refresh: number; reuseDetected: numb
     await browser.signIn(ADMIN);
     const cookie = browser.cookieHeader();
     clock.advance(700);
+    await Promise.all(instances.map((instance) => instance.advance(700)));
     await Promise.all(
-      children.map(
-        ({ child }) =>
-          new Promise<void>((resolve) => {
-            const onMessage = (message: { type: string }) => {
-              if (message.type !== "advanced") return;
-              child.off("message", onMessage);
-              resolve();
-            };
-            child.on("message", onMessage);
-            child.send({ type: "advance", seconds: 700 });
-          }),
-      ),
-    );
-    await Promise.all(
-      children.flatMap(({ port }) =>
-        Array.from({ length: 25 }, () =>
-          fetch(`http://127.0.0.1:${port}/auth/session`, { headers: { cookie } }).then((r) =>
-            r.text(),
-          ),
-        ),
+      instances.flatMap((instance) =>
+        Array.from({ length: 25 }, () => instance.session(cookie).then((r) => r.text())),
       ),
     );
     return { refresh: backend.stats.refresh, reuseDetected: backend.stats.reuseDetected };
   } finally {
-    for (const { child } of children) child.kill("SIGKILL");
+    await stopInstances();
     await backend.close();
     await redis.stop();
   }

@@ -1,5 +1,6 @@
 import { decode, encode } from "@auth/core/jwt";
 import { describe, expect, inject, it } from "vitest";
+import { SESSION_COOKIE as PLAIN } from "../test/harness/constants.js";
 import {
   APP_URL,
   browserSuite,
@@ -12,7 +13,6 @@ import {
 
 const suite = browserSuite();
 
-const PLAIN = "authjs.session-token";
 const SECURE = `__Secure-${PLAIN}`;
 
 /** A raw request to the built app, as a TLS-terminating proxy (or none) would forward it. */

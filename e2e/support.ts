@@ -11,14 +11,11 @@ import type {
 } from "../example-app/backend/server.mjs";
 import { RESULTS_DIR } from "./servers.js";
 
+export { ADMIN, EVALUATOR, USER } from "../test/harness/constants.js";
 export { ACCESS_TOKEN_TTL } from "./servers.js";
 
 export const APP_URL = inject("appUrl");
 export const BACKEND_URL = inject("backendUrl");
-
-export const ADMIN = { email: "admin@example.com", password: "admin-password" };
-export const USER = { email: "user@example.com", password: "user-password" };
-export const EVALUATOR = { email: "evaluator@example.com", password: "evaluator-password" };
 
 /** A JWT (or the first three parts of a JWE) anywhere in a string. */
 export const JWT_PATTERN = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;

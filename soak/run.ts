@@ -27,7 +27,7 @@
  * later than `lateAnswerLimitMs`). Nothing reaches us, so the next request presents the retired
  * refresh token; on a strict backend that legitimately ends the session through reuse detection
  * (inherent to rotation; see README, Security) and would show up as `reuse>0`. It is covered by
- * `test/hardening-backend.test.ts` instead.
+ * `test/refresh-failures.test.ts` instead.
  *
  * At the end every session must be either valid (a session read without error whose access token
  * the backend accepts) or ended for a definitive reason (`RefreshTokenRejected`, …). A session is
@@ -51,9 +51,7 @@ import {
   TERMINAL_SESSION_ERRORS,
   withBackend,
 } from "../src/index.js";
-import { ADMIN, AuthClient, ORIGIN, SECRET, USER } from "../test/helpers.js";
-
-const EVALUATOR = { email: "evaluator@example.com", password: "evaluator-password" };
+import { ADMIN, AuthClient, EVALUATOR, ORIGIN, SECRET, USER } from "../test/harness/index.js";
 
 function numberFromEnv(name: string, fallback: number, max = Number.POSITIVE_INFINITY): number {
   const raw = process.env[name];

@@ -1,20 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { BackendAuthError, getBackendAuth } from "../src/index.js";
-import { ADMIN, ORIGIN, setup } from "./helpers.js";
+import { ADMIN, type AuthClient, ORIGIN, signedIn } from "./harness/index.js";
 
-async function signedIn() {
-  const harness = await setup({ accessTokenTtlSeconds: 600, tokenPlacement: "mixed" });
-  const browser = harness.client();
-  await browser.signIn(ADMIN);
-  const request = () =>
-    new Request(`${ORIGIN}/api/anything`, { headers: { cookie: browser.cookieHeader() } });
-  return { ...harness, browser, request };
-}
+/** A request to a route handler of the app, with the browser's cookies. */
+const requestOf = (browser: AuthClient) =>
+  new Request(`${ORIGIN}/api/anything`, { headers: { cookie: browser.cookieHeader() } });
 
 describe("getBackendAuth (server-side helper)", () => {
   it("returns the access token and the backend cookies for a backend call, which the backend accepts", async () => {
-    const { backend, config, request } = await signedIn();
-    const auth = await getBackendAuth(config, request());
+    const { backend, config, browser } = await signedIn({ tokenPlacement: "mixed" });
+    const auth = await getBackendAuth(config, requestOf(browser));
     expect(auth.accessToken).toMatch(/^ey/);
     expect(auth.refreshed).toBe(false);
     expect(auth.cookieHeader("/users/me")).toContain("backend_sid=");
@@ -29,22 +24,22 @@ describe("getBackendAuth (server-side helper)", () => {
   });
 
   it('with refresh: "auto" refreshes a due token and says so', async () => {
-    const { backend, clock, config, request } = await signedIn();
+    const { backend, clock, config, browser } = await signedIn({ tokenPlacement: "mixed" });
     clock.advance(590);
-    const auth = await getBackendAuth(config, request(), { refresh: "auto" });
+    const auth = await getBackendAuth(config, requestOf(browser), { refresh: "auto" });
     expect(auth.refreshed).toBe(true);
     expect(backend.stats.refreshSucceeded).toBe(1);
     expect(auth.token.backend?.accessToken).toBe(auth.accessToken);
   });
 
   it("by default returns a due-but-valid token without rotating (nothing would save it)", async () => {
-    const { backend, clock, config, request } = await signedIn();
+    const { backend, clock, config, browser } = await signedIn({ tokenPlacement: "mixed" });
     clock.advance(590);
-    const auth = await getBackendAuth(config, request());
+    const auth = await getBackendAuth(config, requestOf(browser));
     expect(auth.refreshed).toBe(false);
     expect(backend.stats.refresh).toBe(0);
     clock.advance(20); // now expired: it cannot hand out a dead token
-    await expect(getBackendAuth(config, request())).rejects.toMatchObject({
+    await expect(getBackendAuth(config, requestOf(browser))).rejects.toMatchObject({
       code: "RefreshUnavailable",
       transient: true,
     });
@@ -52,13 +47,15 @@ describe("getBackendAuth (server-side helper)", () => {
   });
 
   it("throws NoSession without a cookie and the session error (RefreshTokenRejected) after a rejection", async () => {
-    const { backend, clock, config, request } = await signedIn();
+    const { backend, clock, config, browser } = await signedIn({ tokenPlacement: "mixed" });
     const anonymous = getBackendAuth(config, new Request(`${ORIGIN}/`));
     await expect(anonymous).rejects.toBeInstanceOf(BackendAuthError);
     await expect(anonymous).rejects.toMatchObject({ code: "NoSession" });
     backend.revokeAll();
     clock.advance(590);
-    await expect(getBackendAuth(config, request(), { refresh: "auto" })).rejects.toMatchObject({
+    await expect(
+      getBackendAuth(config, requestOf(browser), { refresh: "auto" }),
+    ).rejects.toMatchObject({
       code: "RefreshTokenRejected",
       transient: false,
     });

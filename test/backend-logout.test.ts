@@ -1,9 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { BackendTokenState } from "../src/index.js";
-import { ADMIN, signedInWithEvents } from "./helpers.js";
-
-const refreshTokenOf = (state: BackendTokenState | undefined) =>
-  state?.refreshToken ?? state?.cookies.find((cookie) => cookie.name === "refresh_token")?.value;
+import {
+  ADMIN,
+  refreshTokenOf,
+  SESSION_COOKIE,
+  setCookiesNamed,
+  signedIn,
+  signedInWithEvents,
+} from "./harness/index.js";
+import { nextApp, nextRequest } from "./harness/next-app.js";
 
 /** Presents a refresh token to the backend by hand, as a thief with a copied cookie would. */
 async function refreshByHand(backendUrl: string, refreshToken: string | undefined) {
@@ -95,5 +99,55 @@ describe("sign-out ends the backend session (logout that accepts only a valid ac
       userId: "1",
       reason: "NetworkError",
     });
+  });
+});
+
+describe("sign-out", () => {
+  it("calls the backend logout endpoint with the refresh token and cookies, then clears the session", async () => {
+    const { backend, browser } = await signedIn({ tokenPlacement: "mixed" });
+    const response = await browser.signOut();
+    expect(response.status).toBe(302);
+    expect(backend.stats.logout).toBe(1);
+    const logout = backend.requests.find((request) => request.endpoint === "logout");
+    expect(logout?.cookies.backend_sid).toBeTruthy();
+    expect(logout?.headers.authorization).toMatch(/^Bearer /);
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    expect(await browser.session()).toBeNull();
+  });
+
+  it("a backend failure at logout still signs the user out", async () => {
+    const { backend, browser, logger } = await signedIn();
+    backend.injectFault("logout", { status: 500 });
+    await browser.signOut();
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    expect(logger.lines.join("\n")).toMatch(/logout: backend answered 500/);
+  });
+
+  it("a backend logout failure (dropped, 500) still clears our side: Auth.js sign-out and the expired route", async () => {
+    const harness = await signedIn();
+    const { browser } = harness;
+    harness.backend.injectFault("logout", { drop: true });
+    const response = await browser.signOut();
+    expect(response.status).toBe(302);
+    expect(harness.backend.stats.logout).toBe(1);
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    expect(await browser.session()).toBeNull();
+    expect(harness.logger.lines).toContain("warn logout: POST /auth/logout failed (network error)");
+
+    const app = await nextApp({}, {}, { mirrorBackendCookies: true });
+    app.backend.injectFault("logout", { status: 500 });
+    // The browser holds the mirrored backend cookie (as after a refresh through our routes).
+    app.browser.cookies.set("theme", "dark");
+    const expired = await app.next.expiredRoute.GET(
+      nextRequest("/api/auth/expired", app.browser.cookieHeader()),
+    );
+    expect(expired.status).toBe(303);
+    expect(app.backend.stats.logout).toBe(1);
+    expect(app.logger.lines).toContain(
+      "warn logout: backend answered 500; the backend session may stay alive",
+    );
+    for (const name of [SESSION_COOKIE, "theme"]) {
+      expect(setCookiesNamed(expired, name)).toEqual([expect.stringMatching(/Max-Age=0/)]);
+    }
   });
 });

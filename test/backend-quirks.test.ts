@@ -14,7 +14,7 @@ import {
   withBackend,
 } from "../src/index.js";
 import { isReservedCookieName, readSetCookies } from "../src/session/cookie-jar.js";
-import { ADMIN, AuthClient, recordingLogger, SECRET, setup } from "./helpers.js";
+import { ADMIN, AuthClient, recordingLogger, SECRET, signedIn } from "./harness/index.js";
 
 type Handler = (
   request: IncomingMessage & { body: string },
@@ -138,9 +138,8 @@ describe("profile mapping never copies credentials to the session", () => {
 describe("refresh statuses other than 400/401/403 never end the session", () => {
   for (const status of [302, 404, 409, 422]) {
     it(`${status} from the refresh endpoint is transient (RefreshUnavailable), logged as unexpected`, async () => {
-      const harness = await setup({ accessTokenTtlSeconds: 600 });
-      const browser = harness.client();
-      await browser.signIn(ADMIN);
+      const harness = await signedIn();
+      const { browser } = harness;
       harness.backend.injectFault("refresh", { status, body: { error: "whatever" } });
       harness.clock.advance(590);
       const session = await browser.session();
@@ -223,9 +222,8 @@ describe("small contracts", () => {
   });
 
   it("without a refresh endpoint the session lives until the access token expires, then ends", async () => {
-    const harness = await setup({ accessTokenTtlSeconds: 600 }, { endpoints: { refresh: false } });
-    const browser = harness.client();
-    await browser.signIn(ADMIN);
+    const harness = await signedIn({}, { endpoints: { refresh: false } });
+    const { browser } = harness;
     harness.clock.advance(590);
     expect((await browser.session())?.error).toBeUndefined();
     harness.clock.advance(20);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BackendCredentials } from "../src/index.js";
-import { ADMIN, setup, signedInWithEvents } from "./helpers.js";
+import { ADMIN, signedIn, signedInWithEvents } from "./harness/index.js";
 
 describe("events for operators", () => {
   it("refreshSucceeded and refreshFailed: once per backend refresh, with duration, reason and status, never a token", async () => {
@@ -67,8 +67,8 @@ describe("events for operators", () => {
   });
 
   it("a handler that throws or rejects never breaks a request; it is logged without its message", async () => {
-    const harness = await setup(
-      { tokenPlacement: "body", accessTokenTtlSeconds: 600 },
+    const harness = await signedIn(
+      { tokenPlacement: "body" },
       {
         events: {
           refreshSucceeded() {
@@ -78,8 +78,7 @@ describe("events for operators", () => {
         },
       },
     );
-    const browser = harness.client();
-    await browser.signIn(ADMIN);
+    const { browser } = harness;
     harness.backend.injectFault("refresh", { status: 503 });
     harness.clock.advance(590);
     expect((await browser.session())?.error).toBe("RefreshUnavailable");

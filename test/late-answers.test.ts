@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BackendTokenState } from "../src/index.js";
-import { ADMIN, signedInWithEvents, tokenFromResponse } from "./helpers.js";
-
-const refreshTokenOf = (state: BackendTokenState | undefined) =>
-  state?.refreshToken ?? state?.cookies.find((cookie) => cookie.name === "refresh_token")?.value;
+import { ADMIN, refreshTokenOf, signedInWithEvents, tokenFromResponse } from "./harness/index.js";
 
 describe("late refresh answers (MemoryCoordinator)", () => {
   for (const gracePeriodSeconds of [30, 0]) {

@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { startBackend } from "../example-app/backend/server.mjs";
-import { ADMIN, AuthClient, appConfig, sharedClock, tokenFromResponse } from "./helpers.js";
+import { ADMIN, AuthClient, appConfig, sharedClock, tokenFromResponse } from "./harness/index.js";
 
 type Library = typeof import("../src/index.js");
 

@@ -1,5 +1,3 @@
-import { type ChildProcess, fork } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -10,18 +8,21 @@ import {
   type RefreshOutcome,
   withBackend,
 } from "../src/index.js";
-import type { InstanceMessage, ParentMessage } from "./fixtures/instance.js";
 import {
   ADMIN,
   AuthClient,
   appConfig,
-  recordingEvents,
+  type Instance,
+  type RedisServer,
   recordingLogger,
   SECRET,
-  setup,
+  signedIn,
+  signedInWithEvents,
+  spawnInstance,
+  startRedisServer,
+  stopInstances,
   tokenFromResponse,
-} from "./helpers.js";
-import { type RedisServer, startRedisServer } from "./redis-server.js";
+} from "./harness/index.js";
 
 let redis: RedisServer;
 let raw: Redis;
@@ -300,81 +301,14 @@ describe("RedisCoordinator on a real redis-server", () => {
 // Through Auth(): in this process, and across app instances in child processes
 // ---------------------------------------------------------------------------
 
-const INSTANCE = fileURLToPath(new URL("./fixtures/instance.ts", import.meta.url));
 /** Past the access token's lifetime (600 s): the next session read must refresh. */
 const EXPIRY_JUMP_SECONDS = 700;
 
-interface Instance {
-  /** Every log line of the instance (provider, coordinator and Auth.js). */
-  lines: string[];
-  /** `GET /auth/session` with this cookie header. */
-  session(cookie: string): Promise<Response>;
-  /** Resolves at the next IPC message of this type. */
-  next(type: InstanceMessage["type"]): Promise<void>;
-  /** Moves the instance's clock forward; resolves once it has. */
-  advance(seconds: number): Promise<void>;
-  /** SIGKILL, resolved once the process has exited. */
-  kill(): Promise<void>;
-}
-
-const children: ChildProcess[] = [];
-
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  }
-});
-
-/** Forks an app instance (test/fixtures/instance.ts) and waits until it listens. */
-async function spawnInstance(env: Record<string, string>): Promise<Instance> {
-  const child = fork(INSTANCE, [], {
-    execArgv: ["--import", "tsx"],
-    env: { ...process.env, AUTH_SECRET: SECRET, ...env },
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
-  });
-  children.push(child);
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const lines: string[] = [];
-  const waiters: Array<{ type: string; resolve: () => void }> = [];
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  let port = 0;
-  child.on("message", (message: InstanceMessage) => {
-    if (message.type === "log") lines.push(message.line);
-    if (message.type === "ready") port = message.port;
-    for (const waiter of waiters.filter((w) => w.type === message.type)) {
-      waiters.splice(waiters.indexOf(waiter), 1);
-      waiter.resolve();
-    }
-  });
-  const next = (type: string) =>
-    new Promise<void>((resolve, reject) => {
-      waiters.push({ type, resolve });
-      exited.then(() => reject(new Error(`instance exited before "${type}": ${output.trim()}`)));
-    });
-  await next("ready");
-  return {
-    lines,
-    next,
-    advance(seconds) {
-      const advanced = next("advanced");
-      child.send({ type: "advance", seconds } satisfies ParentMessage);
-      return advanced;
-    },
-    session: (cookie) => fetch(`http://127.0.0.1:${port}/auth/session`, { headers: { cookie } }),
-    async kill() {
-      child.kill("SIGKILL");
-      await exited;
-    },
-  };
-}
+afterEach(() => stopInstances());
 
 /** A backend, a signed-in browser (in this process) and the env the instances need. */
-async function signedIn(redisPort: number, prefix: string) {
-  const harness = await setup({ tokenPlacement: "body", accessTokenTtlSeconds: 600 });
-  const browser = harness.client();
-  await browser.signIn(ADMIN);
+async function signedInAcrossInstances(redisPort: number, prefix: string) {
+  const harness = await signedIn({ tokenPlacement: "body" });
   const env = {
     BACKEND_URL: harness.backend.url,
     REDIS_PORT: String(redisPort),
@@ -386,7 +320,7 @@ async function signedIn(redisPort: number, prefix: string) {
     await Promise.all(instances.map((instance) => instance.advance(seconds)));
     clock.advance(seconds);
   };
-  return { ...harness, browser, env, advance, before: (await browser.token())?.backend };
+  return { ...harness, env, advance };
 }
 
 /** Decrypted session token of each response, and its session JSON. */
@@ -404,14 +338,10 @@ describe("through Auth() in this process", () => {
   it("what Redis holds is neither readable outcomes nor tokens, in values or keys", async () => {
     const prefix = freshPrefix();
     const coordination = instance(prefix);
-    const harness = await setup(
-      { tokenPlacement: "body", accessTokenTtlSeconds: 600 },
+    const { backend, clock, browser, before } = await signedIn(
+      { tokenPlacement: "body" },
       { coordination },
     );
-    const { backend, clock } = harness;
-    const browser = harness.client();
-    await browser.signIn(ADMIN);
-    const before = (await browser.token())?.backend;
     clock.advance(EXPIRY_JUMP_SECONDS);
     expect((await browser.session())?.error).toBeUndefined();
     expect(backend.stats.refreshSucceeded).toBe(1);
@@ -451,25 +381,16 @@ describe("through Auth() in this process", () => {
 describe("late refresh answers with RedisCoordinator", () => {
   it("a refresh answered after timeoutMs (backend rotated): another instance's request while it is in flight joins it, later requests get the rotated tokens; 1 backend refresh, 0 reuse", async () => {
     const prefix = freshPrefix();
-    const recorder = recordingEvents();
     const limits = { timeoutMs: 1_000, lateAnswerLimitMs: 10_000 };
-    const harness = await setup(
+    const { backend, clock, browser, before, recorder } = await signedInWithEvents(
       { tokenPlacement: "mixed", accessTokenTtlSeconds: 600 },
-      {
-        ...limits,
-        events: recorder.events,
-        coordination: instance(prefix),
-      },
+      { ...limits, coordination: instance(prefix) },
     );
-    const { backend, clock } = harness;
     // A second app instance: its own Auth.js config and coordinator, the same Redis and backend.
     const second = appConfig({ withBackend, BackendCredentials }, backend, clock, {
       ...limits,
       coordination: instance(prefix),
     });
-    const browser = harness.client();
-    await browser.signIn(ADMIN);
-    const before = (await browser.token())?.backend;
     const onSecond = new AuthClient(second);
     for (const [name, value] of browser.cookies) onSecond.cookies.set(name, value);
     const onSecondLater = onSecond.clone();
@@ -507,7 +428,10 @@ describe("late refresh answers with RedisCoordinator", () => {
 describe("across app instances (child processes) sharing one Redis", () => {
   it("4 instances x 25 concurrent session reads with an expired access token: 1 backend refresh, all 100 get its tokens", async () => {
     const prefix = freshPrefix();
-    const { backend, browser, advance, env, before } = await signedIn(redis.port, prefix);
+    const { backend, browser, advance, env, before } = await signedInAcrossInstances(
+      redis.port,
+      prefix,
+    );
     const instances = await Promise.all(Array.from({ length: 4 }, () => spawnInstance(env)));
     await advance(EXPIRY_JUMP_SECONDS, instances);
     const cookie = browser.cookieHeader();
@@ -540,7 +464,10 @@ describe("across app instances (child processes) sharing one Redis", () => {
 
   it("the lock holder dies mid-refresh: another instance refreshes once the lock TTL has passed; nobody is signed out", async () => {
     const prefix = freshPrefix();
-    const { backend, browser, advance, env, before } = await signedIn(redis.port, prefix);
+    const { backend, browser, advance, env, before } = await signedInAcrossInstances(
+      redis.port,
+      prefix,
+    );
     const limits = { LOCK_TTL_MS: "1500", REFRESH_TIMEOUT_MS: "1000", LATE_ANSWER_LIMIT_MS: "0" };
     const [holder, survivor] = await Promise.all([
       spawnInstance({ ...env, ...limits, HANG_REFRESH: "1" }),
@@ -593,7 +520,10 @@ describe("across app instances (child processes) sharing one Redis", () => {
     const prefix = freshPrefix();
     const ownRedis = await startRedisServer();
     try {
-      const { backend, browser, advance, env } = await signedIn(ownRedis.port, prefix);
+      const { backend, browser, advance, env } = await signedInAcrossInstances(
+        ownRedis.port,
+        prefix,
+      );
       const [a, b] = await Promise.all([spawnInstance(env), spawnInstance(env)]);
       if (!a || !b) throw new Error("instances did not start");
       const seen: string[] = [];

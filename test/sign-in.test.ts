@@ -1,21 +1,20 @@
 import { describe, expect, it } from "vitest";
 import type { BackendOptions } from "../example-app/backend/server.mjs";
 import type { BackendCredentialsOptions } from "../src/index.js";
-import { signInCode } from "./hardening-helpers.js";
-import { ADMIN, type Harness, ORIGIN, SESSION_COOKIE, setup, USER } from "./helpers.js";
-
-async function start(
-  backend: BackendOptions = {},
-  provider: Partial<BackendCredentialsOptions> = {},
-): Promise<Harness> {
-  const harness = await setup(backend, provider);
-  return harness;
-}
+import {
+  ADMIN,
+  EVALUATOR,
+  ORIGIN,
+  SESSION_COOKIE,
+  setup,
+  signInCode,
+  USER,
+} from "./harness/index.js";
 
 describe("sign-in in each token placement", () => {
   for (const tokenPlacement of ["body", "cookie", "mixed"] as const) {
     it(`${tokenPlacement}: stores the tokens and exposes the profile, never the tokens`, async () => {
-      const { backend, client } = await start({ tokenPlacement, accessTokenTtlSeconds: 600 });
+      const { backend, client } = await setup({ tokenPlacement, accessTokenTtlSeconds: 600 });
       const browser = client();
       const response = await browser.signIn(ADMIN);
       expect(response.status).toBe(302);
@@ -44,7 +43,7 @@ describe("sign-in in each token placement", () => {
   }
 
   it("nested snake_case body: reads tokens from configured paths", async () => {
-    const { client } = await start(
+    const { client } = await setup(
       { tokenPlacement: "body", bodyShape: "nested", fieldCase: "snake" },
       {
         tokens: {
@@ -72,7 +71,7 @@ describe("expiry styles", () => {
   ];
   for (const [expiryStyle, provider] of cases) {
     it(`${expiryStyle}: access-token expiry is now + ${ttl}s`, async () => {
-      const { client } = await start({ expiryStyle, accessTokenTtlSeconds: ttl }, provider);
+      const { client } = await setup({ expiryStyle, accessTokenTtlSeconds: ttl }, provider);
       const browser = client();
       const before = Date.now() / 1000;
       await browser.signIn(ADMIN);
@@ -83,7 +82,7 @@ describe("expiry styles", () => {
   }
 
   it("none without a configured lifetime: sign-in fails as misconfiguration, naming the gap", async () => {
-    const { client, logger } = await start({ expiryStyle: "none" });
+    const { client, logger } = await setup({ expiryStyle: "none" });
     const browser = client();
     const response = await browser.signIn(ADMIN);
     expect(signInCode(response)).toBe("BackendResponseInvalid");
@@ -92,7 +91,7 @@ describe("expiry styles", () => {
   });
 
   it("refresh-token expiry from refreshExpiresIn ends the session without a backend call", async () => {
-    const { backend, client, clock } = await start({
+    const { backend, client, clock } = await setup({
       accessTokenTtlSeconds: 300,
       refreshTokenTtlSeconds: 3600,
     });
@@ -107,36 +106,9 @@ describe("expiry styles", () => {
   });
 });
 
-describe("failed sign-in", () => {
-  it("wrong password: InvalidCredentials, no session cookie", async () => {
-    const { client, backend } = await start();
-    const browser = client();
-    const response = await browser.signIn({ ...ADMIN, password: "wrong" });
-    expect(response.status).toBe(302);
-    expect(response.headers.get("location")).toContain("error=CredentialsSignin");
-    expect(signInCode(response)).toBe("InvalidCredentials");
-    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
-    expect(backend.stats.loginFailed).toBe(1);
-  });
-
-  it("backend 503: BackendUnavailable, not a wrong password", async () => {
-    const { client, backend } = await start();
-    backend.injectFault("login", { status: 503 });
-    const response = await client().signIn(ADMIN);
-    expect(signInCode(response)).toBe("BackendUnavailable");
-  });
-
-  it("backend unreachable: BackendUnavailable", async () => {
-    const { client, backend } = await start();
-    await backend.close();
-    const response = await client().signIn(ADMIN);
-    expect(signInCode(response)).toBe("BackendUnavailable");
-  });
-});
-
 describe("profile and roles", () => {
   it("profile endpoint: extra fields reach session.user", async () => {
-    const { client, backend } = await start({}, { endpoints: { profile: "/users/me" } });
+    const { client, backend } = await setup({}, { endpoints: { profile: "/users/me" } });
     const browser = client();
     await browser.signIn(ADMIN);
     const session = await browser.session();
@@ -145,7 +117,7 @@ describe("profile and roles", () => {
   });
 
   it("role rule: a user without an allowed role is refused and logged out at the backend", async () => {
-    const { client, backend } = await start({}, { allowedRoles: ["admin", "evaluator"] });
+    const { client, backend } = await setup({}, { allowedRoles: ["admin", "evaluator"] });
     const refused = client();
     const response = await refused.signIn(USER);
     expect(signInCode(response)).toBe("RoleNotAllowed");
@@ -156,7 +128,7 @@ describe("profile and roles", () => {
     await admin.signIn(ADMIN);
     expect((await admin.session())?.user?.roles).toEqual(["admin"]);
     const evaluator = client();
-    await evaluator.signIn({ email: "evaluator@example.com", password: "evaluator-password" });
+    await evaluator.signIn(EVALUATOR);
     expect((await evaluator.session())?.user?.roles).toEqual(["evaluator"]);
   });
 });

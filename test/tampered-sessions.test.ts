@@ -1,15 +1,23 @@
+/**
+ * Session cookies that arrive broken or foreign (tampered with, chunks missing or reordered, sealed
+ * with another secret) through `Auth()` and the Next.js layer, and secret rotation.
+ */
 import { encode } from "@auth/core/jwt";
 import { describe, expect, it } from "vitest";
 import { BackendAuthError, getBackendAuth } from "../src/index.js";
 import {
+  ADMIN,
+  AuthClient,
   addingSetCookies,
   chunkNames,
   decodeSession,
-  nextApp,
-  nextRequest,
+  ORIGIN,
+  SECRET,
+  SESSION_COOKIE,
   sessionCookieOf,
-} from "./hardening-helpers.js";
-import { ADMIN, AuthClient, ORIGIN, SECRET, SESSION_COOKIE, setup } from "./helpers.js";
+  signedIn,
+} from "./harness/index.js";
+import { nextApp, nextRequest } from "./harness/next-app.js";
 
 const NEW_SECRET = "a-brand-new-secret-of-at-least-32-characters";
 const OTHER_APP_SECRET = "another-apps-secret-of-at-least-32-characters";
@@ -85,14 +93,12 @@ const TAMPERINGS: ReadonlyArray<
 
 /** A signed-in browser whose session is chunked (a 5000-byte backend cookie rides along). */
 async function chunkedSession() {
-  const harness = await setup(
-    { accessTokenTtlSeconds: 600, tokenPlacement: "body" },
+  const harness = await signedIn(
+    { tokenPlacement: "body" },
     { fetch: addingSetCookies("/auth/login", () => [`big=${"z".repeat(5_000)}; Path=/`]) },
   );
-  const browser = harness.client();
-  await browser.signIn(ADMIN);
-  expect(chunkNames(browser).length).toBeGreaterThanOrEqual(2);
-  return { ...harness, browser };
+  expect(chunkNames(harness.browser).length).toBeGreaterThanOrEqual(2);
+  return harness;
 }
 
 const isSessionCookieName = (name: string) =>

@@ -1,28 +1,26 @@
+/**
+ * Backend cookies: `Set-Cookie` headers read whole and validated (reserved Auth.js names, Domain,
+ * byte-exact values, deletions), sessions that outgrow one cookie, and backend cookies mirrored to
+ * the browser by the Next.js layer.
+ */
 import { decode } from "@auth/core/jwt";
 import { NextResponse } from "next/server";
 import { describe, expect, it } from "vitest";
-import type { Backend, BackendOptions } from "../example-app/backend/server.mjs";
-import type { BackendCredentialsOptions } from "../src/index.js";
+import type { Backend } from "../example-app/backend/server.mjs";
 import { valueForNextCookies } from "../src/next/mirror.js";
 import {
+  ADMIN,
   addingSetCookies,
   chunkNames,
   decodeSession,
-  nextApp,
-  nextRequest,
+  decodeSessionCookie,
+  ORIGIN,
+  SECRET,
+  SESSION_COOKIE,
   setCookiesNamed,
-} from "./hardening-helpers.js";
-import { ADMIN, decodeSessionCookie, ORIGIN, SECRET, SESSION_COOKIE, setup } from "./helpers.js";
-
-async function signedIn(
-  backend: BackendOptions = {},
-  provider: Partial<BackendCredentialsOptions> = {},
-) {
-  const harness = await setup({ accessTokenTtlSeconds: 600, ...backend }, provider);
-  const browser = harness.client();
-  const response = await browser.signIn(ADMIN);
-  return { ...harness, browser, response };
-}
+  signedIn,
+} from "./harness/index.js";
+import { nextApp, nextRequest } from "./harness/next-app.js";
 
 /** The `Cookie` header (raw) of every refresh request the backend saw, in order. */
 const refreshCookieHeaders = (backend: Backend) =>
@@ -106,15 +104,14 @@ describe("reading backend Set-Cookie headers", () => {
   });
 
   it("a customised Auth.js cookie name (config.cookies) is protected like the defaults", async () => {
-    const harness = await setup(
-      { accessTokenTtlSeconds: 600, tokenPlacement: "body" },
+    const harness = await signedIn(
+      { tokenPlacement: "body" },
       { fetch: addingSetCookies("/auth/login", () => ["app-session=forged; Path=/"]) },
       {
         cookies: { sessionToken: { name: "app-session", options: { path: "/", sameSite: "lax" } } },
       },
     );
-    const browser = harness.client();
-    await browser.signIn(ADMIN);
+    const { browser } = harness;
     const value = browser.cookies.get("app-session");
     expect(value).toBeTruthy();
     expect(value).not.toBe("forged");

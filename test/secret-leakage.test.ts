@@ -1,3 +1,8 @@
+/**
+ * Nothing secret leaves the server: the session JSON holds no refresh token or backend cookie
+ * (the access token only on request), and no log line, console line or error message holds a
+ * token, a password or a backend cookie value.
+ */
 import { inspect } from "node:util";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
@@ -9,22 +14,19 @@ import {
   type RefreshOutcome,
 } from "../src/index.js";
 import {
+  ADMIN,
+  AuthClient,
   addingSetCookies,
-  nextApp,
-  nextAuthSignIn,
-  nextRequest,
-  setCookiesNamed,
-} from "./hardening-helpers.js";
-import { ADMIN, AuthClient, ORIGIN, SECRET, SESSION_COOKIE, setup, USER } from "./helpers.js";
+  ORIGIN,
+  SECRET,
+  setup,
+  signedIn,
+  USER,
+} from "./harness/index.js";
 
 afterEach(async () => {
   vi.restoreAllMocks();
 });
-
-const EVIL = ["https://evil.example/x", "//evil.example", "/\\evil.example", "javascript:alert(1)"];
-
-/** Where a browser would go with this `Location` header. */
-const landing = (response: Response) => new URL(response.headers.get("location") ?? "", ORIGIN);
 
 /** Every string value in a JSON value, at any depth. */
 function stringsIn(value: unknown): string[] {
@@ -37,12 +39,11 @@ function stringsIn(value: unknown): string[] {
 describe("what the session exposes", () => {
   it("exposeAccessToken: true puts accessToken on the session; the default does not", async () => {
     for (const exposeAccessToken of [false, true]) {
-      const harness = await setup(
-        { accessTokenTtlSeconds: 600, tokenPlacement: "mixed" },
+      const harness = await signedIn(
+        { tokenPlacement: "mixed" },
         exposeAccessToken ? { exposeAccessToken } : {},
       );
-      const browser = harness.client();
-      await browser.signIn(ADMIN);
+      const { browser } = harness;
       const state = (await browser.token())?.backend;
       const session = await browser.session();
       expect(session?.user?.email).toBe(ADMIN.email);
@@ -58,101 +59,6 @@ describe("what the session exposes", () => {
         expect(JSON.stringify(session)).not.toContain(state?.accessToken);
       }
       await harness.close();
-    }
-  });
-});
-
-describe("redirects stay on our origin", () => {
-  for (const evil of EVIL) {
-    it(`Auth.js sign-in and sign-out with callbackUrl=${evil} end on our origin`, async () => {
-      const harness = await setup({ accessTokenTtlSeconds: 600 });
-      const browser = harness.client();
-      const post = async (path: string, fields: Record<string, string>) => {
-        const { csrfToken } = (await (await browser.request("/csrf")).json()) as {
-          csrfToken: string;
-        };
-        return browser.request(path, {
-          method: "POST",
-          headers: { "content-type": "application/x-www-form-urlencoded" },
-          body: new URLSearchParams({ ...fields, csrfToken }),
-        });
-      };
-      // The sign-in page remembers callbackUrl in a cookie: it must not keep the foreign one.
-      await browser.request(`/signin?${new URLSearchParams({ callbackUrl: evil })}`);
-      const failed = await post("/callback/backend", {
-        ...ADMIN,
-        password: "wrong",
-        callbackUrl: evil,
-      });
-      expect(landing(failed).origin).toBe(ORIGIN);
-      const remembered = await post("/callback/backend", ADMIN); // callbackUrl from the cookie
-      expect(landing(remembered).origin).toBe(ORIGIN);
-      const signedIn = await post("/callback/backend", { ...ADMIN, callbackUrl: evil });
-      expect(signedIn.status).toBe(302);
-      expect(landing(signedIn).origin).toBe(ORIGIN);
-      expect(browser.cookies.has(SESSION_COOKIE)).toBe(true);
-
-      const signedOut = await post("/signout", { callbackUrl: evil });
-      expect(landing(signedOut).origin).toBe(ORIGIN);
-      expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
-    });
-
-    it(`Next.js login route, refresh route and expired route keep callbackUrl=${evil} on our origin`, async () => {
-      const app = await nextApp();
-      const { next, browser } = app;
-      const signIn = nextAuthSignIn(browser);
-      const login = await next.loginRoute(signIn)(
-        new Request(`${ORIGIN}/api/login`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ ...USER, callbackUrl: evil }),
-        }),
-      );
-      expect(login.status).toBe(200);
-      expect(await login.json()).toEqual({ ok: true, url: "/" });
-
-      const query = new URLSearchParams({ callbackUrl: evil });
-      const refresh = await next.refreshRoute.GET(
-        nextRequest(`/api/auth/refresh?${query}`, browser.cookieHeader()),
-      );
-      expect(landing(refresh).origin).toBe(ORIGIN);
-      const expired = await next.expiredRoute.GET(
-        nextRequest(`/api/auth/expired?${query}`, browser.cookieHeader()),
-      );
-      expect(landing(expired).origin).toBe(ORIGIN);
-      expect(landing(expired).pathname).toBe("/signin");
-      expect(landing(expired).searchParams.get("callbackUrl")).toBe("/");
-    });
-  }
-});
-
-describe("logout", () => {
-  it("a backend logout failure (dropped, 500) still clears our side: Auth.js sign-out and the expired route", async () => {
-    const harness = await setup({ accessTokenTtlSeconds: 600 });
-    const browser = harness.client();
-    await browser.signIn(ADMIN);
-    harness.backend.injectFault("logout", { drop: true });
-    const response = await browser.signOut();
-    expect(response.status).toBe(302);
-    expect(harness.backend.stats.logout).toBe(1);
-    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
-    expect(await browser.session()).toBeNull();
-    expect(harness.logger.lines).toContain("warn logout: POST /auth/logout failed (network error)");
-
-    const app = await nextApp({}, {}, { mirrorBackendCookies: true });
-    app.backend.injectFault("logout", { status: 500 });
-    // The browser holds the mirrored backend cookie (as after a refresh through our routes).
-    app.browser.cookies.set("theme", "dark");
-    const expired = await app.next.expiredRoute.GET(
-      nextRequest("/api/auth/expired", app.browser.cookieHeader()),
-    );
-    expect(expired.status).toBe(303);
-    expect(app.backend.stats.logout).toBe(1);
-    expect(app.logger.lines).toContain(
-      "warn logout: backend answered 500; the backend session may stay alive",
-    );
-    for (const name of [SESSION_COOKIE, "theme"]) {
-      expect(setCookiesNamed(expired, name)).toEqual([expect.stringMatching(/Max-Age=0/)]);
     }
   });
 });
@@ -274,7 +180,7 @@ describe("leakage into logs", () => {
     );
     const { backend, clock, config } = harness;
     const browsers: AuthClient[] = [];
-    const signedIn = async () => {
+    const signInBrowser = async () => {
       const browser = harness!.client();
       browsers.push(browser);
       const response = await browser.signIn(ADMIN);
@@ -295,7 +201,7 @@ describe("leakage into logs", () => {
     };
     /** A fresh session whose next refresh meets `fault`. */
     const refreshWith = async (fault?: Parameters<typeof backend.injectFault>[1]) => {
-      const browser = await signedIn();
+      const browser = await signInBrowser();
       clock.advance(590);
       if (fault) backend.injectFault("refresh", fault);
       const response = await browser.request("/session");
@@ -304,7 +210,7 @@ describe("leakage into logs", () => {
     };
 
     // Sign-in: ok (with rejected and oversized backend cookies), refused, unavailable, misconfigured.
-    await signedIn();
+    await signInBrowser();
     const failures: Array<Parameters<typeof backend.injectFault>[1] | "wrong-password"> = [
       "wrong-password",
       { status: 503 },
@@ -337,10 +243,10 @@ describe("leakage into logs", () => {
     expect(coordinationFailed.session?.error).toBe("RefreshUnavailable");
 
     // Logout: the backend fails, and a session ended earlier.
-    const leaving = await signedIn();
+    const leaving = await signInBrowser();
     backend.injectFault("logout", { status: 500 });
     await capture(await leaving.signOut());
-    const dropped = await signedIn();
+    const dropped = await signInBrowser();
     backend.injectFault("logout", { drop: true });
     await capture(await dropped.signOut());
 
@@ -349,7 +255,7 @@ describe("leakage into logs", () => {
       new Request(`${ORIGIN}/x`, { headers: { cookie: browser.cookieHeader() } });
     await errorMessage(getBackendAuth(config, requestOf(rejected.browser)));
     await errorMessage(getBackendAuth(config, new Request(`${ORIGIN}/x`)));
-    const tampered = await signedIn();
+    const tampered = await signInBrowser();
     for (const [name, value] of tampered.cookies) tampered.cookies.set(name, value.slice(0, -9));
     await capture(await tampered.request("/session"));
 
