@@ -58,6 +58,7 @@ function ourConfig(backend: Backend, extra: Partial<BackendCredentialsOptions> =
     providers: [
       BackendCredentials({
         baseUrl: backend.url,
+        endpoints: { logout: "/auth/logout" },
         tokens: { accessToken: { body: "accessToken" }, refreshToken: { body: "refreshToken" } },
         logger: quietLogger,
         ...extra,
@@ -262,7 +263,13 @@ async function cookieSize() {
     trustHost: true,
     basePath: "/auth",
     logger: silent,
-    providers: [BackendCredentials({ baseUrl: `http://127.0.0.1:${port}`, logger: quietLogger })],
+    providers: [
+      BackendCredentials({
+        baseUrl: `http://127.0.0.1:${port}`,
+        endpoints: { logout: "/auth/logout" },
+        logger: quietLogger,
+      }),
+    ],
   }) as AuthConfig;
   const browser = new AuthClient(config);
   await browser.signIn(ADMIN);

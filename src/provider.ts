@@ -21,7 +21,7 @@ export type BackendCredentialsProvider = CredentialsConfig<Record<string, Creden
  * @example
  * ```ts
  * export const { handlers, auth, signIn, signOut } = NextAuth(withBackend({
- *   providers: [BackendCredentials({ baseUrl: process.env.BACKEND_URL! })],
+ *   providers: [BackendCredentials({ baseUrl: process.env.BACKEND_URL!, endpoints: { logout: "/auth/logout" } })],
  * }))
  * ```
  */

@@ -47,7 +47,7 @@ const ORIGINAL = Symbol.for("authjs-backend-credentials.original-config");
  * @example
  * ```ts
  * export const { handlers, auth } = NextAuth(withBackend({
- *   providers: [BackendCredentials({ baseUrl: process.env.BACKEND_URL! })],
+ *   providers: [BackendCredentials({ baseUrl: process.env.BACKEND_URL!, endpoints: { logout: "/auth/logout" } })],
  * }))
  * ```
  */

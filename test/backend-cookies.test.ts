@@ -7,20 +7,24 @@ import { decode } from "@auth/core/jwt";
 import { NextResponse } from "next/server";
 import { describe, expect, it } from "vitest";
 import type { Backend } from "../example-app/backend/server.mjs";
+import { nextBackend } from "../src/next/index.js";
 import { valueForNextCookies } from "../src/next/mirror.js";
 import {
   ADMIN,
+  AuthClient,
   addingSetCookies,
   chunkNames,
   decodeSession,
   decodeSessionCookie,
+  HOSTILE_USER,
+  hostileSetup,
   ORIGIN,
   SECRET,
   SESSION_COOKIE,
   setCookiesNamed,
   signedIn,
 } from "./harness/index.js";
-import { nextApp, nextRequest } from "./harness/next-app.js";
+import { nextApp, nextRequest, staleOf } from "./harness/next-app.js";
 
 /** The `Cookie` header (raw) of every refresh request the backend saw, in order. */
 const refreshCookieHeaders = (backend: Backend) =>
@@ -38,7 +42,7 @@ describe("reading backend Set-Cookie headers", () => {
     ];
     const { backend, browser, clock } = await signedIn(
       { tokenPlacement: "mixed" },
-      { fetch: addingSetCookies("/auth/login", () => extra) },
+      { sessionBudgetBytes: 16_384, fetch: addingSetCookies("/auth/login", () => extra) },
     );
     const jar = (await browser.token())?.backend?.cookies ?? [];
     expect(jar.map((cookie) => cookie.name).sort()).toEqual(
@@ -143,7 +147,7 @@ describe("reading backend Set-Cookie headers", () => {
     expect(jar.find((cookie) => cookie.name === "quoted")?.value).toBe('"x%3Dy"');
 
     clock.advance(10);
-    const stale = String((await browser.token())?.backend?.receivedAt);
+    const stale = await staleOf(browser);
     const response = await next.refreshRoute.GET(
       nextRequest(`/api/auth/refresh?callbackUrl=%2F&stale=${stale}`, browser.cookieHeader()),
     );
@@ -198,7 +202,10 @@ describe("oversized sessions", () => {
     const big = "x".repeat(5_000);
     const { backend, browser, clock, logger, response } = await signedIn(
       { tokenPlacement: "body" },
-      { fetch: addingSetCookies("/auth/login", () => [`big=${big}; Path=/`]) },
+      {
+        sessionBudgetBytes: 16_384,
+        fetch: addingSetCookies("/auth/login", () => [`big=${big}; Path=/`]),
+      },
     );
     expect(logger.lines).toContain(
       'warn backend cookie "big" exceeds 4096 bytes; browsers would drop it',
@@ -237,7 +244,10 @@ describe("oversized sessions", () => {
     const big = "y".repeat(5_000);
     const app = await nextApp(
       {},
-      { fetch: addingSetCookies("/auth/login", () => [`big=${big}; Path=/`]) },
+      {
+        sessionBudgetBytes: 16_384,
+        fetch: addingSetCookies("/auth/login", () => [`big=${big}; Path=/`]),
+      },
     );
     const { backend, browser, clock, next } = app;
     const chunks = chunkNames(browser);
@@ -269,7 +279,7 @@ describe("backend cookies mirrored to the browser", () => {
     let extra: string[] = [];
     const app = await nextApp(
       {},
-      { fetch: addingSetCookies("/auth/refresh", () => extra) },
+      { sessionBudgetBytes: 16_384, fetch: addingSetCookies("/auth/refresh", () => extra) },
       { mirrorBackendCookies: true },
     );
     const proxy = app.next.proxy({ protect: ["/dashboard"] });
@@ -311,7 +321,7 @@ describe("backend cookies mirrored to the browser", () => {
       expect(browser.cookies.has(name)).toBe(false);
     }
     // The same through the refresh route (reached after a backend 401).
-    const stale = String((await before.token())?.backend?.receivedAt);
+    const stale = await staleOf(before);
     const viaRoute = await next.refreshRoute.GET(
       nextRequest(
         `/api/auth/refresh?callbackUrl=%2Fdashboard&stale=${stale}`,
@@ -342,5 +352,58 @@ describe("backend cookies mirrored to the browser", () => {
     expect(valueForNextCookies("abc==")).toBeUndefined();
     expect(valueForNextCookies('"quoted"')).toBeUndefined();
     expect(valueForNextCookies("%E0%A4%A")).toBeUndefined();
+  });
+});
+
+describe("hostile backend cookies in the jar and in the browser's copies", () => {
+  async function mirroredApp() {
+    const hostile = await hostileSetup({
+      loginSetCookies: [
+        "wide=1; Path=/; SameSite=None; Secure",
+        "authjs-backend.retried=forged; Path=/",
+        "__Host-sid=x; Path=/; Secure",
+        "dup=root; Path=/",
+        "dup=api; Path=/api",
+      ],
+    });
+    const next = nextBackend(hostile.config, { mirrorBackendCookies: true });
+    const browser = new AuthClient(next.authConfig(new Request(ORIGIN)), "/auth");
+    await browser.signIn(HOSTILE_USER);
+    return { ...hostile, next, browser };
+  }
+
+  it("a backend cannot set this package's own cookies (authjs-backend.*): refused and logged by name", async () => {
+    const { browser, logger } = await mirroredApp();
+    const names = (await browser.token())?.backend?.cookies.map((cookie) => cookie.name);
+    expect(names).not.toContain("authjs-backend.retried");
+    expect(logger.lines).toContain(
+      'warn ignored backend cookie "authjs-backend.retried": ReservedName',
+    );
+  });
+
+  it("copies are SameSite=Lax even when the backend says None, never a __Host-/__Secure- name, one per name and path; the expired route deletes every path", async () => {
+    const { browser, next, clock } = await mirroredApp();
+    clock.advance(590);
+    const response = await next.proxy()(nextRequest("/dashboard", browser.cookieHeader()));
+    const copies = response.headers
+      .getSetCookie()
+      .filter((header) => !header.startsWith("authjs."));
+    expect(copies.filter((header) => header.startsWith("wide="))).toEqual([
+      expect.stringMatching(/; SameSite=Lax$/),
+    ]);
+    expect(copies.some((header) => /^__host-/i.test(header))).toBe(false);
+    expect(copies.filter((header) => header.startsWith("dup="))).toEqual([
+      expect.stringMatching(/^dup=root; Path=\/;/),
+      expect.stringMatching(/^dup=api; Path=\/api;/),
+    ]);
+    browser.store(response);
+    const expired = await next.expiredRoute.GET(
+      nextRequest("/api/auth/expired", `${browser.cookieHeader()}; dup=root`),
+    );
+    const deletions = expired.headers.getSetCookie().filter((header) => header.startsWith("dup="));
+    expect(deletions).toEqual([
+      expect.stringMatching(/^dup=; Max-Age=0; Path=\/;/),
+      expect.stringMatching(/^dup=; Max-Age=0; Path=\/api;/),
+    ]);
   });
 });

@@ -1,6 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { BackendCredentials, type BackendCredentialsOptions } from "../src/index.js";
 import {
   ADMIN,
+  recordingLogger,
   refreshTokenOf,
   SESSION_COOKIE,
   setCookiesNamed,
@@ -149,5 +152,29 @@ describe("sign-out", () => {
     for (const name of [SESSION_COOKIE, "theme"]) {
       expect(setCookiesNamed(expired, name)).toEqual([expect.stringMatching(/Max-Age=0/)]);
     }
+  });
+});
+
+describe("sign-out that revokes nothing is announced", () => {
+  const provider = (endpoints: BackendCredentialsOptions["endpoints"], id: string) => {
+    const logger = recordingLogger();
+    BackendCredentials({ id, baseUrl: "http://127.0.0.1:9", endpoints, logger });
+    return logger.lines;
+  };
+
+  it("refresh enabled and no logout endpoint: one warning at start-up, however many copies of the provider", async () => {
+    const id = `p-${randomUUID()}`;
+    const first = provider({}, id);
+    const second = provider({}, id); // another bundle's copy of auth.ts
+    expect(first).toEqual([
+      "warn endpoints.logout is not set: sign-out deletes our cookies but does not end the backend session, so a copied session cookie keeps refreshing until its refresh token expires. Set endpoints.logout (or endpoints.logout: false when the backend has none).",
+    ]);
+    expect(second).toEqual([]);
+  });
+
+  it("no warning with a logout endpoint, with logout: false, or without refresh", () => {
+    expect(provider({ logout: "/auth/logout" }, `p-${randomUUID()}`)).toEqual([]);
+    expect(provider({ logout: false }, `p-${randomUUID()}`)).toEqual([]);
+    expect(provider({ refresh: false }, `p-${randomUUID()}`)).toEqual([]);
   });
 });

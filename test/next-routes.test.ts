@@ -13,12 +13,12 @@ import {
   setCookieValue,
   USER,
 } from "./harness/index.js";
-import { nextApp, nextAuthSignIn, nextRequest } from "./harness/next-app.js";
+import { nextApp, nextAuthSignIn, nextRequest, staleOf } from "./harness/next-app.js";
 
 describe("refresh route", () => {
   it("refreshes once after a 401 and redirects back with the new cookie", async () => {
     const { backend, next, browser } = await nextApp();
-    const stale = String((await browser.token())?.backend?.receivedAt);
+    const stale = await staleOf(browser);
     const response = await next.refreshRoute.GET(
       new Request(`${ORIGIN}/api/auth/refresh?callbackUrl=%2Fdashboard&stale=${stale}`, {
         headers: { cookie: browser.cookieHeader() },
@@ -50,12 +50,12 @@ describe("refresh route", () => {
         }),
       );
     // A 401 right after sign-in: refreshed once, retried once (with a marker cookie).
-    const first = await refresh(String((await browser.token())?.backend?.receivedAt));
+    const first = await refresh(await staleOf(browser));
     expect(first.status).toBe(307);
     expect(first.headers.get("location")).toBe("/dashboard");
     expect(backend.stats.refreshSucceeded).toBe(1);
     browser.store(first);
-    const renewed = String((await browser.token())?.backend?.receivedAt);
+    const renewed = await staleOf(browser);
     const marker = first.headers
       .getSetCookie()
       .find((c) => c.startsWith("authjs-backend.retried="));
@@ -116,7 +116,7 @@ describe("refresh route: loop guard cookie", () => {
 
   it("a marker for another token does not stop the refresh", async () => {
     const { next, browser, backend } = await nextApp();
-    const stale = String((await browser.token())?.backend?.receivedAt);
+    const stale = await staleOf(browser);
     const response = await next.refreshRoute.GET(
       nextRequest(
         `/api/auth/refresh?callbackUrl=%2Fdashboard&stale=${stale}`,
@@ -204,8 +204,8 @@ describe("expired route: cross-site requests", () => {
           browser.cookieHeader(),
         ),
       );
-    browser.store(await refresh(String((await browser.token())?.backend?.receivedAt)));
-    const renewed = String((await browser.token())?.backend?.receivedAt);
+    browser.store(await refresh(await staleOf(browser)));
+    const renewed = await staleOf(browser);
     const toExpired = await refresh(renewed);
     const location = locationOf(toExpired);
     expect(location.pathname).toBe("/api/auth/expired");
@@ -261,6 +261,86 @@ describe("expired route: cross-site requests", () => {
       expect(setCookiesNamed(response, SESSION_COOKIE)).toEqual([]);
     }
     expect(backend.stats.logout).toBe(0);
+  });
+});
+
+/** A request another site caused: a link or form on another origin. */
+const fromAnotherSite = (path: string, cookie: string) =>
+  new Request(`${ORIGIN}${path}`, {
+    headers: { cookie, "sec-fetch-site": "cross-site", origin: "https://evil.example" },
+  });
+
+describe("refresh route: cross-site requests and callbackUrl chains", () => {
+  it("a cross-site GET without our marker refreshes nothing and only redirects to the callbackUrl", async () => {
+    const { next, browser, backend } = await nextApp();
+    const response = await next.refreshRoute.GET(
+      fromAnotherSite("/api/auth/refresh?callbackUrl=%2Fdashboard", browser.cookieHeader()),
+    );
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/dashboard");
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(backend.stats.refresh).toBe(0);
+  });
+
+  it("a cross-site GET with our marker (our own redirect, followed from another site) refreshes once", async () => {
+    const { next, browser, backend } = await nextApp();
+    const response = await next.refreshRoute.GET(
+      fromAnotherSite(
+        `/api/auth/refresh?callbackUrl=%2Fdashboard&stale=${await staleOf(browser)}`,
+        browser.cookieHeader(),
+      ),
+    );
+    expect(response.status).toBe(307);
+    expect(backend.stats.refreshSucceeded).toBe(1);
+  });
+
+  it("our own routes are never a callbackUrl: a 20-hop refresh chain makes one refresh and ends on /", async () => {
+    const { next, browser, backend } = await nextApp();
+    let path = "/dashboard";
+    for (let hop = 0; hop < 20; hop++) {
+      path = `/api/auth/refresh?callbackUrl=${encodeURIComponent(path)}`;
+    }
+    expect(path.length).toBeGreaterThan(500);
+    const visited: string[] = [];
+    for (let step = 0; step < 25 && path.startsWith("/api/auth/refresh"); step++) {
+      const response = await next.refreshRoute.GET(
+        new Request(`${ORIGIN}${path}`, { headers: { cookie: browser.cookieHeader() } }),
+      );
+      browser.store(response);
+      path = response.headers.get("location") ?? "";
+      visited.push(path);
+    }
+    expect(visited).toEqual(["/"]);
+    expect(backend.stats.refreshSucceeded).toBe(1);
+    for (const own of ["/api/auth/expired", "/api/auth/session", "/api/auth/signout"]) {
+      const response = await next.refreshRoute.GET(
+        fromAnotherSite(`/api/auth/refresh?callbackUrl=${encodeURIComponent(own)}`, ""),
+      );
+      expect(
+        new URL(response.headers.get("location") ?? "", ORIGIN).searchParams.get("callbackUrl"),
+      ).toBe("/");
+    }
+  });
+});
+
+describe("expired route: the stale marker", () => {
+  it("the session's receive time is no longer a marker: a cross-site guess does not sign out", async () => {
+    const { next, browser, backend } = await nextApp();
+    const receivedAt = (await browser.token())?.backend?.receivedAt;
+    for (const guess of [String(receivedAt), String(Math.round(Number(receivedAt) * 1000))]) {
+      const response = await next.expiredRoute.GET(
+        fromAnotherSite(`/api/auth/expired?stale=${guess}`, browser.cookieHeader()),
+      );
+      expect(response.headers.get("location")).toBe("/");
+      expect(response.headers.getSetCookie()).toEqual([]);
+    }
+    expect(backend.stats.logout).toBe(0);
+    // The marker our redirect carries (an HMAC under the Auth.js secret) is honoured.
+    const ours = await next.expiredRoute.GET(
+      fromAnotherSite(`/api/auth/expired?stale=${await staleOf(browser)}`, browser.cookieHeader()),
+    );
+    expect(locationOf(ours).searchParams.get("error")).toBe("SessionExpired");
+    expect(backend.stats.logout).toBe(1);
   });
 });
 

@@ -17,7 +17,7 @@ import {
   setCookiesNamed,
   setCookieValue,
 } from "./harness/index.js";
-import { nextApp, nextRequest } from "./harness/next-app.js";
+import { nextApp, nextRequest, staleOf } from "./harness/next-app.js";
 
 const SECURE_COOKIE = `__Secure-${SESSION_COOKIE}`;
 
@@ -109,7 +109,7 @@ describe("session cookie rule: the cookie Auth.js uses for the browser's protoco
   it("behind TLS termination the refresh and expired routes rotate and delete the __Secure- cookie", async () => {
     const { next, browser, backend } = await nextApp();
     const cookie = await secureCookieHeader(browser);
-    const stale = String((await browser.token())?.backend?.receivedAt);
+    const stale = await staleOf(browser);
     const refreshed = await next.refreshRoute.GET(
       behindTls(`/api/auth/refresh?callbackUrl=%2Fdashboard&stale=${stale}`, cookie),
     );

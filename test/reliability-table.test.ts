@@ -30,6 +30,8 @@ const COVERING_FILES = [
   "test/backend-logout.test.ts",
   "test/tampered-sessions.test.ts",
   "test/properties.test.ts",
+  "test/session-budget.test.ts",
+  "test/hostile-responses.test.ts",
 ];
 
 interface Title {

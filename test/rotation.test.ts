@@ -133,6 +133,30 @@ describe("single flight", () => {
 });
 
 describe("grace cache", () => {
+  it("what a copied cookie buys: replayed within gracePeriodSeconds of its rotation it gets the new tokens; replayed later the backend detects the reuse", async () => {
+    const grace = 10;
+    const { backend, browser, clock } = await signedIn(
+      { tokenPlacement: "body" },
+      { gracePeriodSeconds: grace },
+    );
+    const copied = browser.clone(); // a thief's copy of the cookie
+    clock.advance(700);
+    await browser.session(); // the victim rotates
+    expect(backend.stats.refresh).toBe(1);
+
+    clock.advance(grace - 1);
+    const inside = copied.clone();
+    await inside.session();
+    expect(backend.stats.refresh).toBe(1); // served from the grace cache: no reuse seen
+    expect((await inside.token())?.backend?.refreshToken).toBe(
+      (await browser.token())?.backend?.refreshToken,
+    );
+
+    clock.advance(2); // now past the window counted from the rotation
+    expect((await copied.session())?.error).toBe("RefreshTokenRejected");
+    expect(backend.stats.reuseDetected).toBe(1);
+  });
+
   it("a late request with the old refresh token inside the grace window gets the rotated tokens without a backend call", async () => {
     const { backend, browser, clock } = await signedIn({ tokenPlacement: "body" });
     const stale = browser.clone();

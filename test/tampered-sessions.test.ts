@@ -95,7 +95,10 @@ const TAMPERINGS: ReadonlyArray<
 async function chunkedSession() {
   const harness = await signedIn(
     { tokenPlacement: "body" },
-    { fetch: addingSetCookies("/auth/login", () => [`big=${"z".repeat(5_000)}; Path=/`]) },
+    {
+      sessionBudgetBytes: 16_384,
+      fetch: addingSetCookies("/auth/login", () => [`big=${"z".repeat(5_000)}; Path=/`]),
+    },
   );
   expect(chunkNames(harness.browser).length).toBeGreaterThanOrEqual(2);
   return harness;
@@ -166,7 +169,10 @@ describe("tampered or foreign session cookies through the Next.js layer", () => 
     it(`${label}: the proxy, refresh route and expired route answer without a 500 or a throw`, async () => {
       const app = await nextApp(
         {},
-        { fetch: addingSetCookies("/auth/login", () => [`big=${"z".repeat(5_000)}; Path=/`]) },
+        {
+          sessionBudgetBytes: 16_384,
+          fetch: addingSetCookies("/auth/login", () => [`big=${"z".repeat(5_000)}; Path=/`]),
+        },
       );
       const { backend, browser, clock, next } = app;
       expect(chunkNames(browser).length).toBeGreaterThanOrEqual(2);

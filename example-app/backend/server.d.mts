@@ -72,6 +72,17 @@ export interface BackendOptions {
    * otherwise; refresh tokens and cookies are ignored there. Default false.
    */
   logoutRequiresAccessToken?: boolean;
+  /**
+   * Hostile or careless cookies: `login` extra cookies at login and `perRefresh` new ones on every
+   * refresh, each `bytes` long (HttpOnly, Path=/). Default `{ login: 0, perRefresh: 0, bytes: 1024 }`.
+   */
+  extraCookies?: ExtraCookies;
+}
+
+export interface ExtraCookies {
+  login: number;
+  perRefresh: number;
+  bytes: number;
 }
 
 /** Effective options. Mutable: changes apply to subsequent requests (except host/port). */
@@ -93,6 +104,7 @@ export interface ResolvedOptions {
   sessionCookie: boolean;
   requireSessionCookie: boolean;
   logoutRequiresAccessToken: boolean;
+  extraCookies: ExtraCookies;
 }
 
 export interface BackendStats {

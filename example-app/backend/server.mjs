@@ -137,6 +137,7 @@ function defaultOptions(users = DEFAULT_USERS) {
     sessionCookie: true,
     requireSessionCookie: false,
     logoutRequiresAccessToken: false,
+    extraCookies: { login: 0, perRefresh: 0, bytes: 1024 },
   };
 }
 
@@ -169,6 +170,11 @@ const VALIDATORS = {
   sessionCookie: isBoolean,
   requireSessionCookie: isBoolean,
   logoutRequiresAccessToken: isBoolean,
+  extraCookies: (v) =>
+    isPlainObject(v) &&
+    ["login", "perRefresh", "bytes"].every(
+      (key) => Number.isInteger(v[key]) && v[key] >= 0 && v[key] <= 64 * 1024,
+    ),
 };
 
 /**
@@ -451,6 +457,18 @@ export async function startBackend(userOptions = {}) {
   // ----- token issuance and validation -----
 
   /**
+   * `count` new cookies of `options.extraCookies.bytes` bytes each (a hostile or careless
+   * backend: a cookie flood at login, or one that grows the jar on every refresh).
+   * @param {number} count
+   */
+  function extraCookies(count) {
+    const { bytes } = options.extraCookies;
+    return Array.from({ length: count }, () =>
+      cookie(`extra_${randomUUID().slice(0, 8)}`, "x".repeat(bytes), ["HttpOnly", "Path=/"]),
+    );
+  }
+
+  /**
    * Issue a new access token and refresh token in `family`, and shape the
    * response according to the current options.
    * @param {BackendUser} user
@@ -616,6 +634,7 @@ export async function startBackend(userOptions = {}) {
       };
       families.set(family.id, family);
       const reply = issueTokens(user, family, ctx.now);
+      reply.cookies.push(...extraCookies(options.extraCookies.login));
       if (options.sessionCookie) {
         reply.cookies.push(
           cookie("backend_sid", family.id, ["HttpOnly", "Path=/", "SameSite=Lax"]),
@@ -645,7 +664,9 @@ export async function startBackend(userOptions = {}) {
       if (family.revoked || ctx.now >= family.refreshExpiresAt || !user) return INVALID_GRANT;
       record.retired = true;
       stats.refreshSucceeded++;
-      return issueTokens(user, family, ctx.now);
+      const reply = issueTokens(user, family, ctx.now);
+      reply.cookies.push(...extraCookies(options.extraCookies.perRefresh));
+      return reply;
     },
 
     logout(ctx) {

@@ -9,3 +9,19 @@ const encoder = new TextEncoder();
 export async function sha256(text: string): Promise<string> {
   return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text))));
 }
+
+/**
+ * HMAC-SHA-256 of `message` under `secret`, base64url, truncated to `bytes` bytes (128 bits by
+ * default). WebCrypto.
+ */
+export async function hmacSha256(secret: string, message: string, bytes = 16): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
+  return toBase64Url(mac.slice(0, bytes));
+}

@@ -78,7 +78,13 @@ export interface BackendCredentialsOptions {
     login?: EndpointOption;
     /** Refresh endpoint, or `false` when the backend has none (the session ends when the access token expires). @default "/auth/refresh" (POST) */
     refresh?: EndpointOption | false;
-    /** Logout/revoke endpoint called on sign-out, or `false`. @default false */
+    /**
+     * Logout/revoke endpoint called on sign-out, so that sign-out ends the backend session (the
+     * refresh token and cookies of a copied session cookie stop working). Without it sign-out
+     * only deletes our cookies: a warning is logged once at start-up while refresh is enabled.
+     * `false` says "the backend has none" and silences the warning.
+     * @default none (warned)
+     */
     logout?: EndpointOption | false;
     /** Profile endpoint (`/users/me`) read after login with the new access token, or `false` to take the profile from the login response or the access token's claims. @default false */
     profile?: EndpointOption | false;
@@ -158,6 +164,22 @@ export interface BackendCredentialsOptions {
   authorizeUser?: (user: BackendUser) => boolean | Promise<boolean>;
   /** Put the access token on the session object (visible to client JavaScript through `useSession`). @default false */
   exposeAccessToken?: boolean;
+  /**
+   * Names of the backend cookies to store (and send back, and mirror). Others are not stored. The
+   * cookies that carry the access or refresh token (`tokens.*.cookie`) are always kept.
+   * @default every cookie the backend sets, within `sessionBudgetBytes`
+   */
+  keepCookies?: readonly string[];
+  /**
+   * Most bytes the stored session may take (the JSON of tokens, backend cookies and profile, plus
+   * the `name`, `email` and `image` Auth.js copies), in bytes. What would exceed it is not stored,
+   * with a warning naming it: new backend cookies first, then the largest backend cookies and
+   * extra profile fields. A sign-in whose tokens alone exceed it fails with
+   * `BackendResponseInvalid`. The default keeps the encrypted session cookie within two 4 KB
+   * chunks, so a backend cannot grow it until requests are refused (HTTP 431).
+   * @default 5120
+   */
+  sessionBudgetBytes?: number;
   /** Where single flight and the grace cache live. @default an in-process coordinator shared by every provider of this process */
   coordination?: RefreshCoordinator;
   /** Injectable `fetch`, e.g. for a proxy agent or tests. @default globalThis.fetch */
@@ -190,6 +212,8 @@ export interface ResolvedOptions {
   login: ResolvedEndpoint;
   refresh: ResolvedEndpoint | null;
   logout: ResolvedEndpoint | null;
+  /** `true` when `endpoints.logout` was left unset (not `false`): sign-out revokes nothing. */
+  logoutUnset: boolean;
   profile: ResolvedEndpoint | null;
   credentials: Record<string, CredentialInput>;
   loginBody: (credentials: Record<string, string>) => unknown;
@@ -207,6 +231,8 @@ export interface ResolvedOptions {
   allowedRoles: readonly string[] | undefined;
   authorizeUser: ((user: BackendUser) => boolean | Promise<boolean>) | undefined;
   exposeAccessToken: boolean;
+  keepCookies: readonly string[] | undefined;
+  sessionBudgetBytes: number;
   coordination: RefreshCoordinator | undefined;
   fetch: typeof globalThis.fetch;
   now: () => number;
@@ -285,6 +311,7 @@ export function resolveOptions(options: BackendCredentialsOptions): ResolvedOpti
     login: resolveEndpoint("endpoints.login", baseUrl, endpoints.login ?? "/auth/login", "POST"),
     refresh: optionalEndpoint("endpoints.refresh", baseUrl, endpoints.refresh, "/auth/refresh"),
     logout: optionalEndpoint("endpoints.logout", baseUrl, endpoints.logout ?? false, ""),
+    logoutUnset: endpoints.logout === undefined,
     profile: optionalEndpoint("endpoints.profile", baseUrl, endpoints.profile ?? false, "", "GET"),
     credentials,
     loginBody: optionalFunction(OWNER, "loginBody", options.loginBody) ?? ((fields) => fields),
@@ -312,6 +339,10 @@ export function resolveOptions(options: BackendCredentialsOptions): ResolvedOpti
     allowedRoles: resolveRoles(options.allowedRoles),
     authorizeUser: optionalFunction(OWNER, "authorizeUser", options.authorizeUser),
     exposeAccessToken: options.exposeAccessToken === true,
+    keepCookies: resolveNames("keepCookies", options.keepCookies),
+    sessionBudgetBytes: Math.floor(
+      positive(OWNER, "sessionBudgetBytes", options.sessionBudgetBytes, 5120),
+    ),
     coordination: options.coordination,
     fetch: fetchImpl,
     now,
@@ -473,9 +504,16 @@ function resolveTransport(
 }
 
 function resolveRoles(roles: readonly string[] | undefined): readonly string[] | undefined {
-  if (roles === undefined) return undefined;
-  if (!Array.isArray(roles) || roles.some((role) => typeof role !== "string")) {
-    throw new TypeError("BackendCredentials: option allowedRoles must be an array of strings");
+  return resolveNames("allowedRoles", roles);
+}
+
+function resolveNames(
+  name: string,
+  names: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (names === undefined) return undefined;
+  if (!Array.isArray(names) || names.some((item) => typeof item !== "string")) {
+    throw new TypeError(`BackendCredentials: option ${name} must be an array of strings`);
   }
-  return roles;
+  return names;
 }

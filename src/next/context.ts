@@ -1,6 +1,7 @@
 import { type AuthConfig, setEnvDefaults } from "@auth/core";
 import { authSecrets } from "../lib/auth-secrets.js";
 import { checkPath } from "../lib/option-checks.js";
+import { safeCallbackPath } from "../lib/redirects.js";
 import type { RefreshMode } from "../model/types.js";
 import { runtimeOf } from "../session/runtime.js";
 import { withBackend } from "../with-backend.js";
@@ -30,7 +31,7 @@ export interface NextBackendOptions {
 }
 
 /** An Auth.js config as the Next.js layer runs it: env defaults applied, `basePath` known. */
-type ResolvedAuthConfig = AuthConfig & { basePath: string };
+export type ResolvedAuthConfig = AuthConfig & { basePath: string };
 
 /** @internal Everything the Next.js helpers share: the config per refresh mode, and the paths. */
 export interface NextContext {
@@ -43,6 +44,12 @@ export interface NextContext {
   options: Required<Omit<NextBackendOptions, "mirrorBackendCookies">> & {
     mirrorBackendCookies: MirrorOption | undefined;
   };
+  /**
+   * An untrusted `callbackUrl` as a same-origin path (`safeCallbackPath`), never one of our own
+   * routes (Auth.js's `basePath`, `refreshPath`, `expiredPath`): a redirect back into them could
+   * chain refreshes or sign-outs. `fallback` otherwise.
+   */
+  callbackPath(value: unknown, origin: string, fallback?: string): string;
 }
 
 /** @internal Checks the options of {@link nextBackend} and builds the shared context. */
@@ -63,8 +70,17 @@ export function createNextContext(config: AuthConfig, options: NextBackendOption
     }
     return resolved;
   };
+  const isOwnRoute = (pathname: string) =>
+    pathname === (options.refreshPath ?? "/api/auth/refresh") ||
+    pathname === (options.expiredPath ?? "/api/auth/expired") ||
+    pathname === variant("auto").basePath ||
+    pathname.startsWith(`${variant("auto").basePath}/`);
   return {
     config: variant,
+    callbackPath(value, origin, fallback = "/") {
+      const path = safeCallbackPath(value, origin, fallback);
+      return isOwnRoute(new URL(path, origin).pathname) ? fallback : path;
+    },
     options: {
       get signInPath() {
         return options.signInPath ?? config.pages?.signIn ?? `${variant("auto").basePath}/signin`;

@@ -5,6 +5,7 @@ import { runtimeFor } from "../session/runtime.js";
 import { readSessionToken, stateOf } from "../session/session-cookie.js";
 import type { NextContext } from "./context.js";
 import { currentRequest, pathWithParams } from "./request-info.js";
+import { staleMarker } from "./stale-marker.js";
 
 /**
  * A `fetch` for calling your backend from server code (Server Components, server actions, route
@@ -33,7 +34,7 @@ export function createBackendFetch(context: NextContext): {
     const token = await readSessionToken(config, request);
     const state = stateOf(token);
     if (!token || !state) redirect(pathWithParams(signInPath, { callbackUrl: request.path }));
-    const stale = String(state.receivedAt);
+    const stale = await staleMarker(config, state);
     try {
       const auth = await backendAuthFromToken(config, token, { refresh: "never" });
       return { auth, path: request.path, stale };

@@ -1,6 +1,5 @@
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
-import { safeCallbackPath } from "../lib/redirects.js";
 import {
   type LoginRouteErrorCode,
   type SignInErrorCode,
@@ -63,14 +62,19 @@ async function signInWithBackend(
     const runtime = state && runtimeFor(config.providers, state.provider);
     if (state && runtime) {
       const option = context.options.mirrorBackendCookies;
+      const copied = new Set<string>();
       for (const cookie of mirroredCookies(option, runtime, state, request.url)) {
         const value = valueForNextCookies(cookie.value);
-        if (value === undefined) {
+        // cookies() holds one cookie per name: a second path of the same name would replace the
+        // first. Such cookies (and values Next.js would re-encode) are copied with raw headers
+        // at the next refresh in the proxy or refresh route.
+        if (value === undefined || copied.has(cookie.name)) {
           runtime.options.logger.warn(
-            `mirrorBackendCookies: backend cookie "${cookie.name}" cannot be copied byte-exact through cookies(); it is copied at the next refresh in the proxy or refresh route`,
+            `mirrorBackendCookies: backend cookie "${cookie.name}" cannot be copied exactly through cookies(); it is copied at the next refresh in the proxy or refresh route`,
           );
           continue;
         }
+        copied.add(cookie.name);
         jar.set(cookie.name, value, cookie.options);
       }
     }
@@ -95,10 +99,10 @@ export async function loginAction(
       fields[key] = value;
     }
   }
-  const destination = safeCallbackPath(
+  const destination = context.callbackPath(
     formData.get("callbackUrl"),
     request.origin,
-    safeCallbackPath(options.redirectTo, request.origin),
+    context.callbackPath(options.redirectTo, request.origin),
   );
   const error = await signInWithBackend(context, signIn, fields, options);
   if (error) return { error };
@@ -141,10 +145,10 @@ export function loginRoute(
       return routeError("InvalidRequest");
     }
     const { callbackUrl, ...fields } = body;
-    const destination = safeCallbackPath(
+    const destination = context.callbackPath(
       callbackUrl,
       url.origin,
-      safeCallbackPath(options.redirectTo, url.origin),
+      context.callbackPath(options.redirectTo, url.origin),
     );
     const error = await signInWithBackend(context, signIn, fields, options);
     if (error) return routeError(error);

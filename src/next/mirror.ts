@@ -27,9 +27,12 @@ export interface BrowserCookie {
 
 /**
  * @internal The session's backend cookies to copy to the browser, as
- * `nextBackend({ mirrorBackendCookies })` asks: forced `HttpOnly`, `Secure` on https (and always
- * with `SameSite=None`), `SameSite` at least `Lax`, no `Domain`. Never the refresh-token cookie: a
- * browser holding it could rotate it behind our back and turn our copy into a reused token.
+ * `nextBackend({ mirrorBackendCookies })` asks: forced `HttpOnly`, `Secure` on https, `SameSite`
+ * `Lax` (or `Strict` when the backend said so; a backend's `None` is not copied), no `Domain`.
+ * One copy per name and path. Never the refresh-token cookie (a browser holding it could rotate it
+ * behind our back and turn our copy into a reused token), and never a `__Host-` or `__Secure-`
+ * name: the browser binds those to the origin that sets them, so a copy could only shadow the
+ * app's own.
  */
 export function mirroredCookies(
   option: MirrorOption | undefined,
@@ -42,14 +45,14 @@ export function mirroredCookies(
   return state.cookies
     .filter((cookie) => names.has(cookie.name))
     .map((cookie) => {
-      const sameSite = cookie.sameSite ?? "lax";
+      const sameSite = cookie.sameSite === "strict" ? "strict" : "lax";
       return {
         name: cookie.name,
         value: cookie.value,
         options: {
           path: cookie.path ?? "/",
           httpOnly: true,
-          secure: url.protocol === "https:" || sameSite === "none",
+          secure: url.protocol === "https:",
           sameSite,
           ...(cookie.expiresAt !== undefined && {
             maxAge: Math.max(0, Math.floor(cookie.expiresAt - nowSeconds)),
@@ -89,7 +92,7 @@ export function mirrorUpdates(
 }
 
 /** @internal Names of the backend cookies mirrored to the browser for this session. */
-export function mirroredNames(
+function mirroredNames(
   option: MirrorOption | undefined,
   runtime: Runtime,
   state: BackendTokenState | undefined,
@@ -100,7 +103,31 @@ export function mirroredNames(
   );
   const refreshCookie = runtime.options.refreshToken.cookie;
   if (refreshCookie) names.delete(refreshCookie);
+  for (const name of names) if (PREFIXED.test(name)) names.delete(name);
   return names;
+}
+
+/** Cookie name prefixes the browser binds to the origin that sets them. */
+const PREFIXED = /^__(host|secure)-/i;
+
+/**
+ * @internal Every copy in the browser this session's mirroring can have made: one per stored
+ * cookie (name and path), so two backend cookies of one name on different paths are both deleted.
+ */
+export function mirroredCopies(
+  option: MirrorOption | undefined,
+  runtime: Runtime,
+  state: BackendTokenState | undefined,
+): Array<{ name: string; path: string }> {
+  const names = mirroredNames(option, runtime, state);
+  const copies = new Map<string, { name: string; path: string }>();
+  for (const name of names) copies.set(`${name}\0/`, { name, path: "/" });
+  for (const cookie of state?.cookies ?? []) {
+    if (!names.has(cookie.name)) continue;
+    const path = cookie.path ?? "/";
+    copies.set(`${cookie.name}\0${path}`, { name: cookie.name, path });
+  }
+  return [...copies.values()];
 }
 
 /**
@@ -141,12 +168,15 @@ export function withMirrorCleanup(
         const state = "token" in message ? message.token?.backend : undefined;
         const runtime = state && runtimeFor(config.providers, state.provider);
         if (!state || !runtime) return;
-        const names = mirroredNames(option, runtime, state);
-        if (names.size === 0) return;
+        const copies = mirroredCopies(option, runtime, state);
+        if (copies.length === 0) return;
         try {
           const jar = await cookies();
-          for (const name of names) {
-            const path = state.cookies.find((cookie) => cookie.name === name)?.path ?? "/";
+          // cookies() holds one entry per name, so a name stored on several paths loses its
+          // other copies here only at their expiry (or through the expired route, which writes
+          // raw headers): the stored path wins over the "/" default.
+          const byName = new Map(copies.map((copy) => [copy.name, copy.path]));
+          for (const [name, path] of byName) {
             jar.set(name, "", { path, maxAge: 0, expires: new Date(0) });
           }
         } catch {

@@ -63,7 +63,7 @@ export interface NextBackend {
  * @example
  * ```ts
  * // auth.ts
- * export const backend = nextBackend({ providers: [BackendCredentials({ baseUrl: process.env.BACKEND_URL! })] })
+ * export const backend = nextBackend({ providers: [BackendCredentials({ baseUrl: process.env.BACKEND_URL!, endpoints: { logout: "/auth/logout" } })] })
  * export const { handlers, auth, signIn, signOut } = NextAuth(backend.authConfig)
  * // proxy.ts
  * export const proxy = backend.proxy({ protect: ["/dashboard"] })

@@ -1,5 +1,4 @@
 import { parseCookie, stringifySetCookie } from "cookie";
-import { safeCallbackPath } from "../lib/redirects.js";
 import { refreshIfNeeded } from "../session/refresh.js";
 import { runtimeFor } from "../session/runtime.js";
 import { runSessionAction } from "../session/session-action.js";
@@ -11,12 +10,13 @@ import {
 } from "../session/session-cookie.js";
 import { isEnded } from "../session/state.js";
 import type { NextContext } from "./context.js";
-import { mirroredNames, mirrorUpdates } from "./mirror.js";
+import { mirroredCopies, mirrorUpdates } from "./mirror.js";
 import {
   isSameOriginRequest,
   pathWithParams,
   redirectResponse as redirect,
 } from "./request-info.js";
+import { isStaleMarker, staleMarker } from "./stale-marker.js";
 
 /** A route handler pair for `app/…/route.ts`: `export const { GET, POST } = backend.refreshRoute`. */
 export interface RouteHandlers {
@@ -48,7 +48,7 @@ export function createRefreshRoute(context: NextContext): RouteHandlers {
     const config = context.config("force");
     const url = new URL(request.url);
     const { origin } = url;
-    const callbackUrl = safeCallbackPath(url.searchParams.get("callbackUrl"), origin);
+    const callbackUrl = context.callbackPath(url.searchParams.get("callbackUrl"), origin);
     const { signInPath, expiredPath, refreshPath } = context.options;
     const cookieHeader = request.headers.get("cookie") ?? "";
     const state = stateOf(await readSessionToken(config, request));
@@ -58,8 +58,13 @@ export function createRefreshRoute(context: NextContext): RouteHandlers {
     const expired = pathWithParams(expiredPath, { callbackUrl });
     if (isEnded(state)) return redirect(origin, expired, 303);
     const stale = url.searchParams.get("stale");
+    const ours = await isStaleMarker(config, state, stale);
+    // A refresh changes state: another site's link or form may not cause one (a GET included).
+    // Our own redirects carry the marker, which only this app can compute.
+    if (!ours && !isSameOriginRequest(request, url)) return redirect(origin, callbackUrl, 303);
     if (stale !== null) {
-      if (String(state.receivedAt) !== stale) return redirect(origin, callbackUrl, 307);
+      // A marker of older tokens (or none of ours): the session was refreshed since; go back.
+      if (!ours) return redirect(origin, callbackUrl, 307);
       if (retriedMarker(cookieHeader) === stale) {
         // `stale` vouches (to the expired route) that this is our own redirect: see there.
         return redirect(origin, pathWithParams(expired, { stale }), 303);
@@ -84,7 +89,7 @@ export function createRefreshRoute(context: NextContext): RouteHandlers {
         const secure = url.protocol === "https:" || sessionCookieFor(config, request).secure;
         response.headers.append(
           "set-cookie",
-          stringifySetCookie(RETRIED_COOKIE, String(next.receivedAt), {
+          stringifySetCookie(RETRIED_COOKIE, await staleMarker(config, next), {
             path: refreshPath,
             maxAge: RETRIED_MAX_AGE_SECONDS,
             httpOnly: true,
@@ -129,7 +134,7 @@ export function createExpiredRoute(context: NextContext): RouteHandlers {
   const handler = async (request: Request): Promise<Response> => {
     const config = context.config("auto");
     const url = new URL(request.url);
-    const callbackUrl = safeCallbackPath(url.searchParams.get("callbackUrl"), url.origin);
+    const callbackUrl = context.callbackPath(url.searchParams.get("callbackUrl"), url.origin);
     const cookieHeader = request.headers.get("cookie") ?? "";
     const token = await readSessionToken(config, request);
     const state = stateOf(token);
@@ -142,7 +147,7 @@ export function createExpiredRoute(context: NextContext): RouteHandlers {
       token &&
       !ended &&
       !isSameOriginRequest(request, url) &&
-      !(state && url.searchParams.get("stale") === String(state.receivedAt))
+      !(state && (await isStaleMarker(config, state, url.searchParams.get("stale"))))
     ) {
       return redirect(url.origin, callbackUrl, 303);
     }
@@ -159,17 +164,16 @@ export function createExpiredRoute(context: NextContext): RouteHandlers {
       303,
     );
     const sessionName = sessionCookieFor(config, request).name;
-    const mirrored = runtime
-      ? mirroredNames(context.options.mirrorBackendCookies, runtime, state)
-      : new Set<string>();
-    const deletions = new Map<string, string>(); // name → path
-    for (const name of sessionCookieNames(cookieHeader, sessionName)) deletions.set(name, "/");
-    for (const name of Object.keys(parseCookie(cookieHeader, { decode: (value) => value }))) {
-      if (mirrored.has(name)) deletions.set(name, "/");
+    const deletions = sessionCookieNames(cookieHeader, sessionName).map((name) => ({
+      name,
+      path: "/",
+    }));
+    if (runtime) {
+      deletions.push(...mirroredCopies(context.options.mirrorBackendCookies, runtime, state));
     }
     // Sent only to refreshPath, so not in this request's cookies: deleted blindly.
-    deletions.set(RETRIED_COOKIE, context.options.refreshPath);
-    for (const [name, path] of deletions) {
+    deletions.push({ name: RETRIED_COOKIE, path: context.options.refreshPath });
+    for (const { name, path } of deletions) {
       response.headers.append(
         "set-cookie",
         stringifySetCookie(name, "", {

@@ -44,9 +44,18 @@ export async function callBackend(
   const headers = new Headers(endpoint.headers);
   headers.set("accept", "application/json");
   if (request.json !== undefined) headers.set("content-type", "application/json");
-  if (request.bearer) headers.set("authorization", `Bearer ${request.bearer}`);
   const cookie = request.jar && cookieHeaderFor(request.jar, endpoint.url, request.nowSeconds);
-  if (cookie) headers.set("cookie", cookie);
+  try {
+    if (request.bearer) headers.set("authorization", `Bearer ${request.bearer}`);
+    if (cookie) headers.set("cookie", cookie);
+  } catch {
+    // Node's Headers quotes the value in its message: never let it reach a log. Values are
+    // checked when stored (isHeaderSafe); this only catches sessions stored before that check.
+    throw new BackendAuthError(
+      "BackendResponseInvalid",
+      `${endpoint.method} ${endpoint.url.pathname}: a stored token or cookie is not a valid header value`,
+    );
+  }
   let response: Response;
   try {
     response = await options.fetch(endpoint.url, {
@@ -86,20 +95,60 @@ export function isTimeout(error: unknown): boolean {
   return cause instanceof Error && cause.name === "TimeoutError";
 }
 
+/**
+ * Reads at most {@link MAX_BODY_BYTES} of the body, whether or not the backend announced its
+ * length: a longer body (a chunked one included) is cancelled as soon as it passes the limit and
+ * counts as not JSON.
+ */
 async function readBody(response: Response): Promise<unknown> {
   const length = Number(response.headers.get("content-length"));
-  if (length > MAX_BODY_BYTES) {
+  if (length > MAX_BODY_BYTES || !response.body) {
     await response.body?.cancel();
-    return INVALID_JSON;
+    return response.body ? INVALID_JSON : undefined;
   }
-  const text = await response.text();
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      return INVALID_JSON;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") return undefined;
-  if (text.length > MAX_BODY_BYTES) return INVALID_JSON;
   try {
     return JSON.parse(text) as unknown;
   } catch {
     return INVALID_JSON;
   }
+}
+
+/**
+ * @internal Can `value` travel in an HTTP header as a token (`Authorization: Bearer …`, a cookie
+ * value)? Visible ASCII only: no spaces, control characters (CR, LF, NUL) or non-ASCII.
+ */
+export function isHeaderSafe(value: string): boolean {
+  return HEADER_SAFE.test(value);
+}
+
+const HEADER_SAFE = /^[\x21-\x7E]+$/;
+
+/** @internal What may be logged of a failed backend call: our own message, never a raw one. */
+export function describeFailure(error: unknown): string {
+  return error instanceof BackendAuthError
+    ? error.message
+    : `unexpected ${error instanceof Error ? error.name : "error"} (message not logged)`;
 }
 
 /** OAuth 2.0 error codes (RFC 6749 §5.2, RFC 6750 §3.1): the only `error` values we read or log. */

@@ -12,6 +12,10 @@ const RESERVED_PREFIXES = [
   "next-auth.",
   "__Secure-next-auth.",
   "__Host-next-auth.",
+  // This package's own cookies (the refresh route's marker, and any it adds later).
+  "authjs-backend.",
+  "__Secure-authjs-backend.",
+  "__Host-authjs-backend.",
 ];
 
 // RFC 6265 §4.1.1: cookie-name is an HTTP token; cookie-value is cookie-octets, optionally quoted.

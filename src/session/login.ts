@@ -1,6 +1,7 @@
 import { BackendAuthError, BackendSignInError } from "../model/errors.js";
 import type { BackendTokenState } from "../model/types.js";
 import { callBackend, isTransientStatus } from "./backend-http.js";
+import { fitSession, logRefusals, sessionBytes } from "./budget.js";
 import { applyCookieChanges } from "./cookie-jar.js";
 import { logoutFromBackend } from "./logout.js";
 import { isAllowed, readUser } from "./profile.js";
@@ -60,7 +61,16 @@ export async function loginToBackend(
     await logoutFromBackend(runtime, state);
     throw new BackendSignInError("RoleNotAllowed");
   }
-  return state;
+  const fitted = fitSession(runtime, state);
+  logRefusals(runtime, "login", fitted.refused);
+  if (!fitted.fits) {
+    options.logger.error(
+      `login: the session would take ${sessionBytes(fitted.state)} bytes with only its tokens, token cookies and profile, over sessionBudgetBytes (${options.sessionBudgetBytes}); raise it if the backend's tokens are this large`,
+    );
+    await logoutFromBackend(runtime, state);
+    throw new BackendSignInError("BackendResponseInvalid");
+  }
+  return fitted.state;
 }
 
 async function withSignInErrors<T>(

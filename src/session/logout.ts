@@ -1,6 +1,6 @@
 import { emit } from "../model/events.js";
 import type { BackendTokenState, RefreshMode } from "../model/types.js";
-import { callBackend, isTimeout } from "./backend-http.js";
+import { callBackend, describeFailure, isTimeout } from "./backend-http.js";
 import { refreshIfNeeded } from "./refresh.js";
 import type { Runtime } from "./runtime.js";
 import {
@@ -73,7 +73,7 @@ async function callLogout(
     });
     return { status: response.status };
   } catch (error) {
-    options.logger.warn(`logout: ${error instanceof Error ? error.message : "failed"}`);
+    options.logger.warn(`logout: ${describeFailure(error)}`);
     const timedOut = isTimeout(error);
     return { reason: timedOut ? "Timeout" : "NetworkError" };
   }

@@ -1,9 +1,17 @@
 import { sha256 } from "../lib/hash.js";
 import type { CoordinatedRefresh, RefreshOutcome } from "../model/coordinator.js";
+import { BackendAuthError } from "../model/errors.js";
 import { emit, type RefreshFailureReason } from "../model/events.js";
 import { longestRefreshMs } from "../model/options.js";
 import type { BackendTokenState, RefreshMode } from "../model/types.js";
-import { backendErrorCode, callBackend, isTimeout, isTransientStatus } from "./backend-http.js";
+import {
+  backendErrorCode,
+  callBackend,
+  describeFailure,
+  isTimeout,
+  isTransientStatus,
+} from "./backend-http.js";
+import { fitSession, logRefusals, sessionBytes } from "./budget.js";
 import { applyCookieChanges } from "./cookie-jar.js";
 import type { Runtime } from "./runtime.js";
 import { ended, eventBase, isEnded, needsRefresh, nowSeconds, refreshGrantOf } from "./state.js";
@@ -193,13 +201,20 @@ function refreshKey(runtime: Runtime, credential: string): Promise<string> {
   return sha256(`${runtime.options.id}\0${runtime.options.refresh?.url.href}\0${credential}`);
 }
 
-/** Follows the grace cache from one rotation to the next, so a late request gets the newest tokens. */
+/**
+ * Follows the grace cache from one rotation to the next, so a late request gets the newest tokens
+ * (at most `MAX_CHAIN` hops, and only rotations made within `gracePeriodSeconds` of the first).
+ */
 async function newestRotation(
   runtime: Runtime,
   state: BackendTokenState,
   outcome: RefreshOutcome,
 ): Promise<RefreshOutcome> {
   let current = outcome;
+  if (current.kind !== "rotated") return current;
+  // The window a presented token buys is counted from its own rotation: later rotations are
+  // followed only while they happened within it, so an old copied cookie cannot ride the chain.
+  const windowEnds = current.receivedAt + runtime.options.gracePeriodSeconds;
   for (let hop = 0; hop < MAX_CHAIN && current.kind === "rotated"; hop++) {
     const next = refreshGrantOf(runtime, applyRotation(runtime, state, current));
     if (!next) break;
@@ -209,7 +224,7 @@ async function newestRotation(
     } catch {
       break; // a failing coordinator must not log anyone out: keep what we have
     }
-    if (later?.kind !== "rotated") break;
+    if (later?.kind !== "rotated" || later.receivedAt > windowEnds) break;
     current = later;
   }
   return current;
@@ -298,7 +313,16 @@ async function callRefreshEndpoint(
       timeoutMs: longestRefreshMs(options),
     });
   } catch (error) {
-    options.logger.warn(`refresh: ${error instanceof Error ? error.message : "failed"}`);
+    if (error instanceof BackendAuthError && error.code === "BackendResponseInvalid") {
+      // The stored grant cannot be sent at all (stored before values were checked): no retry
+      // can succeed, so end the session instead of flagging it unavailable forever.
+      options.logger.error(`refresh: ${describeFailure(error)}; session ended`);
+      return {
+        result: { outcome: { kind: "rejected" }, shareForMs: grace },
+        failure: { reason: "BackendResponseInvalid" },
+      };
+    }
+    options.logger.warn(`refresh: ${describeFailure(error)}`);
     const timedOut = isTimeout(error);
     return unavailable(TRANSIENT_BACKOFF_SECONDS, timedOut ? "Timeout" : "NetworkError");
   }
@@ -313,13 +337,26 @@ async function callRefreshEndpoint(
         runtime.reservedCookieNames,
         options.logger.warn,
       );
-      return { result: { outcome: { kind: "rotated", ...tokens }, shareForMs: grace } };
+      const outcome: RefreshOutcome = { kind: "rotated", ...tokens };
+      const fitted = fitSession(runtime, applyRotation(runtime, state, outcome), state);
+      logRefusals(runtime, "refresh", fitted.refused);
+      if (!fitted.fits) {
+        options.logger.error(
+          `refresh: the rotated session would take ${sessionBytes(fitted.state)} bytes, over sessionBudgetBytes (${options.sessionBudgetBytes}); not stored`,
+        );
+        return unavailable(TRANSIENT_BACKOFF_SECONDS, "BackendResponseInvalid", status);
+      }
+      // Every request applying this shared outcome stores the same jar: only the cookies kept.
+      const kept = new Set(fitted.state.cookies.map((c) => `${c.name}\0${c.path ?? "/"}`));
+      outcome.cookies = {
+        ...outcome.cookies,
+        set: outcome.cookies.set.filter((c) => kept.has(`${c.name}\0${c.path ?? "/"}`)),
+      };
+      return { result: { outcome, shareForMs: grace } };
     } catch (error) {
       // A 2xx we cannot read: the backend may have rotated already, so treat it as transient and
       // never share a half result.
-      options.logger.error(
-        `refresh: ${error instanceof Error ? error.message : "unreadable response"}`,
-      );
+      options.logger.error(`refresh: ${describeFailure(error)}`);
       return unavailable(TRANSIENT_BACKOFF_SECONDS, "BackendResponseInvalid", status);
     }
   }

@@ -1,4 +1,5 @@
 import { MemoryCoordinator } from "../coordination/memory-coordinator.js";
+import { processShared } from "../lib/process-shared.js";
 import type { RefreshCoordinator } from "../model/coordinator.js";
 import { longestRefreshMs, type ResolvedOptions } from "../model/options.js";
 import type { BackendTokenState } from "../model/types.js";
@@ -32,6 +33,7 @@ export function createRuntime(provider: object, options: ResolvedOptions): Runti
       `BackendCredentials: option coordination.lockTtlMs (${lockTtlMs} ms) must exceed options timeoutMs + lateAnswerLimitMs (${longest} ms)`,
     );
   }
+  if (options.refresh && options.logoutUnset) warnOnce(options, "logout-unset", LOGOUT_UNSET);
   defaultCoordinator ??= new MemoryCoordinator();
   const runtime: Runtime = {
     options,
@@ -41,6 +43,18 @@ export function createRuntime(provider: object, options: ResolvedOptions): Runti
   };
   runtimes.set(provider, runtime);
   return runtime;
+}
+
+const LOGOUT_UNSET =
+  "endpoints.logout is not set: sign-out deletes our cookies but does not end the backend session, so a copied session cookie keeps refreshing until its refresh token expires. Set endpoints.logout (or endpoints.logout: false when the backend has none).";
+
+/** Logs `message` once per process for each provider id and kind (every bundle shares it). */
+function warnOnce(options: ResolvedOptions, kind: string, message: string): void {
+  const warned = processShared("warned-once", () => new Set<string>());
+  const key = `${options.id}\0${kind}`;
+  if (warned.has(key)) return;
+  warned.add(key);
+  options.logger.warn(message);
 }
 
 /** @internal The runtime behind a provider object returned by BackendCredentials, if it is one. */

@@ -3,7 +3,7 @@ import { isRecord, parentOf, readPath } from "../lib/json-path.js";
 import { BackendAuthError } from "../model/errors.js";
 import type { ExpiryOption, ResolvedOptions, ResolvedTokenLocation } from "../model/options.js";
 import type { StoredCookie } from "../model/types.js";
-import { type BackendResponse, INVALID_JSON } from "./backend-http.js";
+import { type BackendResponse, INVALID_JSON, isHeaderSafe } from "./backend-http.js";
 import { type CookieChanges, readSetCookies } from "./cookie-jar.js";
 
 /** @internal Tokens read from a login or refresh response. Times are seconds on our clock. */
@@ -81,6 +81,20 @@ export function readTokenResponse(
       { status: response.status },
     );
   }
+  const refresh = findToken(body, changes.set, options.refreshToken);
+  for (const [name, token] of [
+    ["access", access],
+    ["refresh", refresh],
+  ] as const) {
+    if (token && !isHeaderSafe(token.value)) {
+      // It could never be sent back (Bearer header, cookie); Node's error would quote it.
+      throw new BackendAuthError(
+        "BackendResponseInvalid",
+        `${label}: the ${name} token is not a valid header value (only visible ASCII is accepted)`,
+        { status: response.status },
+      );
+    }
+  }
   const accessTokenExpiresAt = expiryOf("access", options.accessTokenExpiry, access, body, clock);
   if (accessTokenExpiresAt === undefined) {
     throw new BackendAuthError(
@@ -89,7 +103,6 @@ export function readTokenResponse(
       { status: response.status },
     );
   }
-  const refresh = findToken(body, changes.set, options.refreshToken);
   const tokens: TokenSet = {
     accessTokenExpiresAt,
     receivedAt: nowSeconds,

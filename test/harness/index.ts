@@ -22,6 +22,7 @@ export {
   USER,
 } from "./constants.js";
 export { addingSetCookies } from "./fetch-wrappers.js";
+export { HOSTILE_USER, hostileSetup } from "./hostile-backend.js";
 export { type Instance, spawnInstance, stopInstances } from "./instances.js";
 export { recordingLogger } from "./recorders.js";
 export { type RedisServer, startRedisServer } from "./redis-server.js";

@@ -13,6 +13,7 @@ import {
   MemoryCoordinator,
 } from "../../src/index.js";
 import { type NextBackendOptions, nextBackend } from "../../src/next/index.js";
+import { staleMarker } from "../../src/next/stale-marker.js";
 import { AuthClient } from "./auth-client.js";
 import { sharedClock } from "./clock.js";
 import { ADMIN, ORIGIN, SECRET } from "./constants.js";
@@ -79,4 +80,14 @@ export function nextAuthSignIn(browser: AuthClient) {
       throw Object.assign(new Error("CredentialsSignin"), { type: "CredentialsSignin", code });
     }
   };
+}
+
+/**
+ * The `stale` marker our own redirects put on refresh- and expired-route URLs for the session
+ * `client` holds (an HMAC under the test secret), as `backend.fetch` computes it.
+ */
+export async function staleOf(client: AuthClient): Promise<string> {
+  const state = (await client.token())?.backend;
+  if (!state) throw new Error("staleOf: the client holds no session");
+  return staleMarker({ secret: SECRET, basePath: "/api/auth", providers: [] }, state);
 }
