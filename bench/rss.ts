@@ -1,6 +1,6 @@
 /**
  * Drives the in-memory coordinator with 100,000 distinct refresh tokens (each outcome holding two
- * 800-byte tokens, shared for the default 30 s grace period) and reports the RSS growth.
+ * 800-byte tokens, shared for 30 s, the former default grace period) and reports the RSS growth.
  * Run by bench/run.ts as `node --expose-gc --import tsx bench/rss.ts`.
  */
 import { MemoryCoordinator } from "../src/index.js";

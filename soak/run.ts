@@ -11,7 +11,8 @@
  * 3 minutes), SOAK_SESSIONS (200), SOAK_TTL (access-token lifetime, seconds; 6), SOAK_FAULT_RATE
  * (share of refreshes that meet a fault; 0.3), SOAK_REJECT_SHARE (share of those faults that are a
  * definitive 401 invalid_grant; 0.02), SOAK_MAX_ENTRIES (MemoryCoordinator bound; 10000),
- * SOAK_SEED (seed of the fault mix and the users' timing choices; random, printed), SOAK_STRESS
+ * SOAK_SEED (seed of the fault mix and the users' timing choices; random, printed), SOAK_GRACE
+ * (the provider's gracePeriodSeconds; the library default), SOAK_STRESS
  * (number of CPU-burning child processes running for the whole run, to starve this process of
  * CPU the way a busy host would; 0, at most 32; they are killed when the run ends, however it
  * ends, and each also exits on its own once this process is gone).
@@ -66,6 +67,8 @@ const TTL = Math.max(2, numberFromEnv("SOAK_TTL", 6));
 const FAULT_RATE = numberFromEnv("SOAK_FAULT_RATE", 0.3, 1);
 const REJECT_SHARE = numberFromEnv("SOAK_REJECT_SHARE", 0.02, 1);
 const MAX_ENTRIES = Math.max(1, Math.round(numberFromEnv("SOAK_MAX_ENTRIES", 10_000)));
+/** SOAK_GRACE: the provider's gracePeriodSeconds (unset: the library default). */
+const GRACE = process.env.SOAK_GRACE === undefined ? undefined : numberFromEnv("SOAK_GRACE", 0);
 const SEED = Math.round(numberFromEnv("SOAK_SEED", Math.floor(Math.random() * 2 ** 31)));
 const STRESS = Math.round(numberFromEnv("SOAK_STRESS", 0, 32));
 /**
@@ -207,6 +210,7 @@ async function soak(): Promise<number> {
         tokens: { accessToken: { body: "accessToken" }, refreshToken: { cookie: "refresh_token" } },
         timeoutMs: TIMEOUT_MS,
         lateAnswerLimitMs: LATE_ANSWER_LIMIT_MS,
+        ...(GRACE !== undefined && { gracePeriodSeconds: GRACE }),
         coordination: coordinator,
         logger: { warn: count, error: (message) => count(message) },
         events: {

@@ -3,11 +3,15 @@
  * loop guard, the expired route (sign-out of an ended session) and the login route, including
  * requests from other sites.
  */
+import { encode } from "@auth/core/jwt";
 import { describe, expect, it } from "vitest";
 import {
+  ADMIN,
+  AuthClient,
   locationOf,
   ORIGIN,
   RETRIED_COOKIE,
+  SECRET,
   SESSION_COOKIE,
   setCookiesNamed,
   setCookieValue,
@@ -312,7 +316,16 @@ describe("refresh route: cross-site requests and callbackUrl chains", () => {
     }
     expect(visited).toEqual(["/"]);
     expect(backend.stats.refreshSucceeded).toBe(1);
-    for (const own of ["/api/auth/expired", "/api/auth/session", "/api/auth/signout"]) {
+    for (const own of [
+      "/api/auth/expired",
+      "/api/auth/session",
+      "/api/auth/signout",
+      // What Next.js would route to the same handlers: a trailing slash, repeated slashes, case.
+      "/api/auth/expired/",
+      "/api//auth/expired",
+      "/API/Auth/Refresh",
+      "/api/auth/refresh%2F",
+    ]) {
       const response = await next.refreshRoute.GET(
         fromAnotherSite(`/api/auth/refresh?callbackUrl=${encodeURIComponent(own)}`, ""),
       );
@@ -334,6 +347,21 @@ describe("expired route: the stale marker", () => {
       expect(response.headers.get("location")).toBe("/");
       expect(response.headers.getSetCookie()).toEqual([]);
     }
+    expect(backend.stats.logout).toBe(0);
+    // Another session's marker does not fit this one, though both got tokens at the same instant.
+    const other = new AuthClient(next.authConfig(new Request(ORIGIN)), "/api/auth");
+    await other.signIn(ADMIN);
+    const otherToken = await other.token();
+    if (!otherToken?.backend || receivedAt === undefined) throw new Error("no session");
+    const sameInstant = { ...otherToken, backend: { ...otherToken.backend, receivedAt } };
+    other.cookies.set(
+      SESSION_COOKIE,
+      await encode({ token: sameInstant, secret: SECRET, salt: SESSION_COOKIE }),
+    );
+    const borrowed = await next.expiredRoute.GET(
+      fromAnotherSite(`/api/auth/expired?stale=${await staleOf(other)}`, browser.cookieHeader()),
+    );
+    expect(borrowed.headers.get("location")).toBe("/");
     expect(backend.stats.logout).toBe(0);
     // The marker our redirect carries (an HMAC under the Auth.js secret) is honoured.
     const ours = await next.expiredRoute.GET(

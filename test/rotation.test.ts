@@ -158,7 +158,10 @@ describe("grace cache", () => {
   });
 
   it("a late request with the old refresh token inside the grace window gets the rotated tokens without a backend call", async () => {
-    const { backend, browser, clock } = await signedIn({ tokenPlacement: "body" });
+    const { backend, browser, clock } = await signedIn(
+      { tokenPlacement: "body" },
+      { gracePeriodSeconds: 30 },
+    );
     const stale = browser.clone();
     clock.advance(700);
     await browser.session();
@@ -188,7 +191,7 @@ describe("grace cache", () => {
     };
     const { backend, browser, clock } = await signedIn(
       { tokenPlacement: "body", expiryStyle: "expires_in" },
-      { fetch: expiresWithAccess },
+      { fetch: expiresWithAccess, gracePeriodSeconds: 30 },
     );
     const stale = browser.clone();
     const staler = browser.clone();
@@ -213,7 +216,10 @@ describe("grace cache", () => {
   });
 
   it("outside the grace window the old token reaches the backend, which detects reuse and the session ends", async () => {
-    const { backend, browser, clock } = await signedIn({ tokenPlacement: "body" });
+    const { backend, browser, clock } = await signedIn(
+      { tokenPlacement: "body" },
+      { gracePeriodSeconds: 30 },
+    );
     const stale = browser.clone();
     clock.advance(700);
     await browser.session();
@@ -231,10 +237,10 @@ describe("grace cache", () => {
 
   it("chain: a late request with the oldest refresh token after two rotations inside the grace window gets the newest tokens", async () => {
     // 20 s access tokens are due 10 s after issue, so two rotations fit in the 30 s grace window.
-    const { backend, browser, clock, before } = await signedIn({
-      tokenPlacement: "body",
-      accessTokenTtlSeconds: 20,
-    });
+    const { backend, browser, clock, before } = await signedIn(
+      { tokenPlacement: "body", accessTokenTtlSeconds: 20 },
+      { gracePeriodSeconds: 30 },
+    );
     const oldest = browser.clone();
     clock.advance(15);
     await browser.session();

@@ -60,6 +60,25 @@ describe("session budget", () => {
     expect(logger.lines.filter((line) => / not stored: /.test(line)).length).toBeGreaterThan(10);
   });
 
+  it("stored cookies that grow on every refresh: what is stored stays within the budget, and what gave way is gone from the jar", async () => {
+    const { client, clock, logger } = await hostileSetup({
+      loginCookies: { count: 10, bytes: 10 },
+      loginSetCookies: [`big=${"b".repeat(2000)}; Path=/`],
+      regrowPerRefresh: 1990,
+    });
+    const browser = client();
+    await browser.signIn(HOSTILE_USER);
+    for (let i = 0; i < 10; i++) {
+      clock.advance(590);
+      expect((await browser.session())?.error).toBeUndefined();
+      const stored = (await decodeSession(browser))?.backend;
+      const bytes = new TextEncoder().encode(JSON.stringify(stored)).byteLength;
+      expect(bytes).toBeLessThanOrEqual(5120);
+      expect(chunksOf(browser)).toBeLessThanOrEqual(MAX_CHUNKS);
+    }
+    expect(logger.lines.some((line) => / not stored: /.test(line))).toBe(true);
+  });
+
   it("a 20 KB profile field is not stored (logged by name); the session stays within two chunks", async () => {
     const { client, logger } = await hostileSetup({ profileFieldBytes: 20_000 });
     const browser = client();

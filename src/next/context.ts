@@ -70,11 +70,32 @@ export function createNextContext(config: AuthConfig, options: NextBackendOption
     }
     return resolved;
   };
-  const isOwnRoute = (pathname: string) =>
-    pathname === (options.refreshPath ?? "/api/auth/refresh") ||
-    pathname === (options.expiredPath ?? "/api/auth/expired") ||
-    pathname === variant("auto").basePath ||
-    pathname.startsWith(`${variant("auto").basePath}/`);
+  // Compared after the normalisation a server may apply before routing (Next.js redirects a
+  // trailing slash and collapses repeated ones): "/api/auth/expired/" is our route too.
+  const normalise = (pathname: string) => {
+    let decoded = pathname;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      // keep it as it is
+    }
+    return (
+      decoded
+        .replace(/\/{2,}/g, "/")
+        .replace(/\/+$/, "")
+        .toLowerCase() || "/"
+    );
+  };
+  const isOwnRoute = (pathname: string) => {
+    const path = normalise(pathname);
+    const basePath = normalise(variant("auto").basePath);
+    return (
+      path === normalise(options.refreshPath ?? "/api/auth/refresh") ||
+      path === normalise(options.expiredPath ?? "/api/auth/expired") ||
+      path === basePath ||
+      path.startsWith(`${basePath}/`)
+    );
+  };
   return {
     config: variant,
     callbackPath(value, origin, fallback = "/") {

@@ -2,6 +2,7 @@ import type { AuthConfig } from "@auth/core";
 import { stringifySetCookie } from "cookie";
 import { cookies } from "next/headers";
 import type { BackendTokenState } from "../model/types.js";
+import { isReservedCookieName } from "../session/cookie-jar.js";
 import { type Runtime, runtimeFor } from "../session/runtime.js";
 import { isEnded } from "../session/state.js";
 
@@ -103,7 +104,12 @@ function mirroredNames(
   );
   const refreshCookie = runtime.options.refreshToken.cookie;
   if (refreshCookie) names.delete(refreshCookie);
-  for (const name of names) if (PREFIXED.test(name)) names.delete(name);
+  for (const name of names) {
+    // Sessions stored by older versions may hold names the jar refuses today.
+    if (PREFIXED.test(name) || isReservedCookieName(name, runtime.reservedCookieNames)) {
+      names.delete(name);
+    }
+  }
   return names;
 }
 

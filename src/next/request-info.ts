@@ -80,13 +80,23 @@ export function redirectResponse(
 
 /**
  * @internal `false` for a request another site caused: `Sec-Fetch-Site` other than `same-origin`
- * or `none`, or an `Origin` that is neither the request URL's nor the forwarded one.
+ * or `none`, or an `Origin` that is neither the request URL's nor the forwarded one, or (for
+ * browsers that send neither, e.g. Safari before 16.4) a `Referer` from another origin.
  */
 export function isSameOriginRequest(request: Request, url: URL): boolean {
   const site = request.headers.get("sec-fetch-site");
   if (site !== null && site !== "same-origin" && site !== "none") return false;
+  const ours = (value: string) =>
+    value === url.origin || value === forwardedUrl(request.headers).origin;
   const origin = request.headers.get("origin");
-  return (
-    origin === null || origin === url.origin || origin === forwardedUrl(request.headers).origin
-  );
+  if (origin !== null) return ours(origin);
+  const referer = request.headers.get("referer");
+  if (site === null && referer !== null) {
+    try {
+      return ours(new URL(referer).origin);
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }

@@ -26,7 +26,7 @@ export interface RouteHandlers {
 
 /**
  * Marker cookie of the refresh route: after a refresh forced by a failed backend call it holds the
- * new token's `receivedAt` (scoped to `refreshPath`, one minute). A request that comes back with
+ * new tokens' `stale` marker (see stale-marker.ts; scoped to `refreshPath`, one minute). A request that comes back with
  * that token as `stale` means the backend rejected the token we just got: the session is ended
  * instead of refreshed again, so a backend that rejects every token cannot cause a loop, however
  * long the page takes before its backend call.
@@ -38,10 +38,11 @@ const RETRIED_MAX_AGE_SECONDS = 60;
  * @internal `GET|POST {refreshPath}?callbackUrl=…&stale=…`: refreshes the session (even when the
  * token is not yet due: it is reached after a 401) in a context that can write cookies, then
  * redirects back to the same-origin `callbackUrl` with a 307, so the original request is retried
- * once with the new token. `stale` is the `receivedAt` of the token that failed: when the session
- * has been refreshed since, no new refresh is made; when that token is the one a previous visit
- * here produced (the `authjs-backend.retried` marker cookie), the backend rejected a brand-new
- * token and the session goes to `expiredPath` instead.
+ * once with the new token. `stale` is the marker (an HMAC, see stale-marker.ts) of the tokens that
+ * failed: when the session has been refreshed since, no new refresh is made; when those tokens
+ * are the ones a previous visit here produced (the `authjs-backend.retried` marker cookie), the
+ * backend rejected brand-new tokens and the session goes to `expiredPath` instead. A cross-site
+ * request without a valid marker refreshes nothing: it only redirects to its `callbackUrl`.
  */
 export function createRefreshRoute(context: NextContext): RouteHandlers {
   const handler = async (request: Request): Promise<Response> => {

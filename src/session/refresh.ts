@@ -346,11 +346,19 @@ async function callRefreshEndpoint(
         );
         return unavailable(TRANSIENT_BACKOFF_SECONDS, "BackendResponseInvalid", status);
       }
-      // Every request applying this shared outcome stores the same jar: only the cookies kept.
-      const kept = new Set(fitted.state.cookies.map((c) => `${c.name}\0${c.path ?? "/"}`));
+      // Every request applying this shared outcome stores the same jar, the fitted one: new or
+      // updated cookies that do not fit are not set, and stored ones that gave way are deleted.
+      const key = (c: { name: string; path?: string | undefined }) => `${c.name}\0${c.path ?? "/"}`;
+      const kept = new Set(fitted.state.cookies.map(key));
+      const applied = applyRotation(runtime, state, outcome).cookies;
       outcome.cookies = {
-        ...outcome.cookies,
-        set: outcome.cookies.set.filter((c) => kept.has(`${c.name}\0${c.path ?? "/"}`)),
+        set: outcome.cookies.set.filter((c) => kept.has(key(c))),
+        deleted: [
+          ...outcome.cookies.deleted,
+          ...applied
+            .filter((c) => !kept.has(key(c)))
+            .map((c) => ({ name: c.name, path: c.path ?? "/" })),
+        ],
       };
       return { result: { outcome, shareForMs: grace } };
     } catch (error) {

@@ -24,6 +24,11 @@ export interface HostileBehaviour {
   loginCookies?: { count: number; bytes: number };
   /** A new cookie of this many bytes on every refresh (a jar that grows without end). */
   growPerRefresh?: number;
+  /**
+   * On every refresh, one of the login flood's cookies (`flood_<n>`, in turn) is set again with
+   * this many bytes: stored cookies that grow.
+   */
+  regrowPerRefresh?: number;
   /** A profile field (`user.notes`) of this many bytes in the login body. */
   profileFieldBytes?: number;
   /** Tokens this long (bytes), e.g. to exceed the session budget with tokens alone. */
@@ -192,6 +197,11 @@ async function startHostileBackend(behaviour: HostileBehaviour = {}): Promise<Ho
       const cookies: string[] = [];
       if (behaviour.growPerRefresh) {
         cookies.push(`grow_${grown++}=${"g".repeat(behaviour.growPerRefresh)}; Path=/; HttpOnly`);
+      }
+      const count = behaviour.loginCookies?.count ?? 0;
+      if (behaviour.regrowPerRefresh && count > 0) {
+        const name = `flood_${stats.refreshSucceeded % count}`;
+        cookies.push(`${name}=${"r".repeat(behaviour.regrowPerRefresh)}; Path=/; HttpOnly`);
       }
       return send(response, 200, issue(record.family, "refresh"), cookies);
     }
