@@ -1,14 +1,26 @@
 #!/usr/bin/env node
 // `npm test`: every check and every test, in the order that fails fastest.
-// System programs the tests need (redis-server, chromium) are installed with apt-get when running
-// as root; otherwise the run stops with one line naming the package to install.
+// System packages the tests need (redis-server, chromium, and Django REST framework with SimpleJWT
+// for the system Python, test/servers/django) are installed with apt-get when running as root;
+// otherwise the run stops with one line naming the packages to install.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { ensureSystemPackages } from "./system-packages.mjs";
 
+// The Python the Django test server runs with (test/harness/django-server.ts): Debian's own, not
+// whatever python3 comes first on PATH (a pyenv or venv one would not see the Debian packages).
+const PYTHON = "/usr/bin/python3";
+const pythonImports = (module) => [PYTHON, "-c", `import ${module}`];
+
 ensureSystemPackages([
   { binary: "redis-server", pkg: "redis-server" },
   { binary: "chromium", pkg: "chromium" },
+  { check: pythonImports("django"), pkg: "python3-django" },
+  { check: pythonImports("rest_framework"), pkg: "python3-djangorestframework" },
+  {
+    check: pythonImports("rest_framework_simplejwt"),
+    pkg: "python3-djangorestframework-simplejwt",
+  },
 ]);
 
 // Each vitest run also writes a JSON report; the totals end the output as one plain line.

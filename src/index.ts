@@ -36,9 +36,11 @@ export type {
   LogoutFailureReason,
   RefreshFailureReason,
 } from "./model/events.js";
+export type { OAuth2Options } from "./model/oauth2.js";
 export type {
   BackendCredentialsOptions,
   BackendLogger,
+  BodyEncoding,
   EndpointOption,
   ExpiryOption,
   RefreshTokenTransport,

@@ -13,7 +13,10 @@ type JwtParams = Parameters<NonNullable<Callbacks["jwt"]>>[0];
 type SessionParams = Parameters<NonNullable<Callbacks["session"]>>[0];
 
 /** The part of an Auth.js config that {@link withBackend} reads and extends. */
-export type BackendAuthConfig = Pick<AuthConfig, "providers" | "callbacks" | "events" | "cookies">;
+export type BackendAuthConfig = Pick<
+  AuthConfig,
+  "providers" | "callbacks" | "events" | "cookies" | "secret"
+>;
 
 /** Options of {@link withBackend}. */
 export interface WithBackendOptions {
@@ -94,8 +97,11 @@ function wrapConfig<Config extends BackendAuthConfig>(
   const reserved = Object.values(config.cookies ?? {})
     .map((cookie) => cookie?.name)
     .filter((name): name is string => typeof name === "string");
+  const secrets = config.secret === undefined ? [] : [config.secret].flat();
   for (const runtime of runtimes.values()) {
     for (const name of reserved) runtime.reservedCookieNames.add(name);
+    // One secret for the session and for what the coordinator shares (RedisCoordinator).
+    if (secrets.length > 0) runtime.coordinator.adoptAuthSecret?.(secrets);
   }
   const app = config.callbacks ?? {};
   const appEvents = config.events ?? {};

@@ -137,7 +137,7 @@ describe("profile mapping never copies credentials to the session", () => {
 
 describe("refresh statuses other than 400/401/403 never end the session", () => {
   for (const status of [302, 404, 409, 422]) {
-    it(`${status} from the refresh endpoint is transient (RefreshUnavailable), logged as unexpected`, async () => {
+    it(`${status} from the refresh endpoint is transient (RefreshUnavailable), logged as unexpected (a redirect with its hint)`, async () => {
       const harness = await signedIn();
       const { browser } = harness;
       harness.backend.injectFault("refresh", { status, body: { error: "whatever" } });
@@ -145,7 +145,11 @@ describe("refresh statuses other than 400/401/403 never end the session", () => 
       const session = await browser.session();
       expect(session?.error).toBe("RefreshUnavailable");
       expect(session?.accessTokenExpiresAt).toBeGreaterThan(harness.clock.now() / 1000);
-      expect(harness.logger.lines.join("\n")).toContain(`unexpected status ${status}`);
+      expect(harness.logger.lines.join("\n")).toContain(
+        status === 302
+          ? "error refresh: POST /auth/refresh answered 302, a redirect to no Location"
+          : `unexpected status ${status}`,
+      );
     });
   }
 });

@@ -570,6 +570,42 @@ describe("across app instances (child processes) sharing one Redis", () => {
 });
 
 describe("configuration", () => {
+  it("without a secret of its own it takes the Auth.js config's secret from withBackend: one secret for the session and for Redis", async () => {
+    const saved = {
+      AUTH_SECRET: process.env.AUTH_SECRET,
+      NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET,
+    };
+    delete process.env.AUTH_SECRET;
+    delete process.env.NEXTAUTH_SECRET;
+    try {
+      const prefix = freshPrefix();
+      const adopting = new RedisCoordinator({ scope: ownScope(), client: connect(), prefix });
+      const refresh = async (): Promise<CoordinatedRefresh> => ({
+        outcome: { kind: "rejected", status: 401 },
+        shareForMs: 5_000,
+      });
+      // No secret anywhere yet: using it fails loudly (the provider treats it as transient).
+      await expect(adopting.run("k1", refresh)).rejects.toThrow(/no secret/);
+      withBackend({
+        secret: SECRET,
+        providers: [
+          BackendCredentials({
+            baseUrl: "http://127.0.0.1:9",
+            endpoints: { logout: false },
+            coordination: adopting,
+          }),
+        ],
+      });
+      const outcome = await adopting.run("k2", refresh);
+      // Another instance configured with the same secret explicitly reads what it sealed.
+      expect(await instance(prefix).peek("k2")).toEqual(outcome);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value !== undefined) process.env[name] = value;
+      }
+    }
+  });
+
   it("refuses a lock TTL that does not outlive the refresh (timeoutMs + lateAnswerLimitMs)", async () => {
     const client = new Redis({ lazyConnect: true });
     const coordination = new RedisCoordinator({ client, secret: SECRET, lockTtlMs: 5_000 });

@@ -278,7 +278,7 @@ describe("leakage into logs", () => {
       /backend cookie "big" exceeds 4096 bytes/,
       /login: backend answered 503/,
       /login: POST \/auth\/login timed out after 300 ms/,
-      /login: unexpected status 302/,
+      /login: POST \/auth\/login answered 302, a redirect to/,
       /login: \/auth\/login response is not JSON/,
       /login: \/auth\/login response has no access token/,
       /profile: profile endpoint answered 500/,

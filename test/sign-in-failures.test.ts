@@ -38,7 +38,7 @@ describe("login: bad answers from the backend", () => {
       const { backend, client, logger } = await setup();
       backend.injectFault("login", {
         status,
-        body: { error: "invalid_request", message: "Detailed backend message for user@x" },
+        body: { error: "invalid_credentials", message: "Detailed backend message for user@x" },
       });
       const browser = client();
       const response = await browser.signIn(ADMIN);

@@ -9,7 +9,13 @@ export type TokenPlacement = "body" | "cookie" | "mixed";
 /** `nested` wraps the success payload as `{ data: payload }`. */
 export type BodyShape = "flat" | "nested";
 /** How the access token's expiry is communicated. */
-export type ExpiryStyle = "jwt" | "expires_in" | "expires_at" | "expires_at_ms" | "none";
+export type ExpiryStyle =
+  | "jwt"
+  | "expires_in"
+  | "expires_in_ms"
+  | "expires_at"
+  | "expires_at_ms"
+  | "none";
 /**
  * Body field names. `camel`: accessToken, refreshToken, expiresIn, expiresAt, refreshExpiresIn;
  * `snake`: access_token, refresh_token, expires_in, expires_at, refresh_expires_in.
@@ -77,6 +83,18 @@ export interface BackendOptions {
    * refresh, each `bytes` long (HttpOnly, Path=/). Default `{ login: 0, perRefresh: 0, bytes: 1024 }`.
    */
   extraCookies?: ExtraCookies;
+  /**
+   * Fields the body of an endpoint must carry (e.g. `{ refresh: { mode: "session" } }`); without
+   * them it answers `400 invalid_request`. Default `{}`.
+   */
+  requiredFields?: Partial<Record<"login" | "refresh" | "logout", Record<string, string>>>;
+  /** POST bodies must be `application/x-www-form-urlencoded`; others answer 415. Default false. */
+  formOnly?: boolean;
+  /**
+   * Routes live under a trailing slash (`/auth/login/`); the path without it answers 301 to it,
+   * like Django's APPEND_SLASH. Default false.
+   */
+  trailingSlash?: boolean;
 }
 
 export interface ExtraCookies {
@@ -105,6 +123,9 @@ export interface ResolvedOptions {
   requireSessionCookie: boolean;
   logoutRequiresAccessToken: boolean;
   extraCookies: ExtraCookies;
+  requiredFields: Partial<Record<"login" | "refresh" | "logout", Record<string, string>>>;
+  formOnly: boolean;
+  trailingSlash: boolean;
 }
 
 export interface BackendStats {

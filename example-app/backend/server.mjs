@@ -26,7 +26,7 @@ import { pathToFileURL } from "node:url";
 /**
  * @typedef {"body" | "cookie" | "mixed"} TokenPlacement
  * @typedef {"flat" | "nested"} BodyShape
- * @typedef {"jwt" | "expires_in" | "expires_at" | "expires_at_ms" | "none"} ExpiryStyle
+ * @typedef {"jwt" | "expires_in" | "expires_in_ms" | "expires_at" | "expires_at_ms" | "none"} ExpiryStyle
  * @typedef {"camel" | "snake"} FieldCase
  * @typedef {"login" | "refresh" | "logout" | "me" | "items"} Endpoint
  * @typedef {import("./server.d.mts").BackendUser} BackendUser
@@ -138,6 +138,9 @@ function defaultOptions(users = DEFAULT_USERS) {
     requireSessionCookie: false,
     logoutRequiresAccessToken: false,
     extraCookies: { login: 0, perRefresh: 0, bytes: 1024 },
+    requiredFields: {},
+    formOnly: false,
+    trailingSlash: false,
   };
 }
 
@@ -160,7 +163,7 @@ const VALIDATORS = {
   refreshTokenTtlSeconds: isFiniteNumber,
   tokenPlacement: oneOf(["body", "cookie", "mixed"]),
   bodyShape: oneOf(["flat", "nested"]),
-  expiryStyle: oneOf(["jwt", "expires_in", "expires_at", "expires_at_ms", "none"]),
+  expiryStyle: oneOf(["jwt", "expires_in", "expires_in_ms", "expires_at", "expires_at_ms", "none"]),
   fieldCase: oneOf(["camel", "snake"]),
   includeRefreshExpiry: isBoolean,
   clockSkewSeconds: isFiniteNumber,
@@ -170,6 +173,14 @@ const VALIDATORS = {
   sessionCookie: isBoolean,
   requireSessionCookie: isBoolean,
   logoutRequiresAccessToken: isBoolean,
+  requiredFields: (v) =>
+    isPlainObject(v) &&
+    Object.values(v).every(
+      (fields) =>
+        isPlainObject(fields) && Object.values(fields).every((f) => typeof f === "string"),
+    ),
+  formOnly: isBoolean,
+  trailingSlash: isBoolean,
   extraCookies: (v) =>
     isPlainObject(v) &&
     ["login", "perRefresh", "bytes"].every(
@@ -509,6 +520,7 @@ export async function startBackend(userOptions = {}) {
     if (placement !== "cookie") payload[names.accessToken] = accessToken;
     if (placement === "body") payload[names.refreshToken] = refreshToken;
     if (options.expiryStyle === "expires_in") payload[names.expiresIn] = ttl;
+    if (options.expiryStyle === "expires_in_ms") payload[names.expiresIn] = ttl * 1000;
     if (options.expiryStyle === "expires_at") payload[names.expiresAt] = secondsOf(accessExpiresAt);
     if (options.expiryStyle === "expires_at_ms") payload[names.expiresAt] = accessExpiresAt;
     if (options.includeRefreshExpiry) payload[names.refreshExpiresIn] = refreshExpiresIn;
@@ -891,7 +903,11 @@ export async function startBackend(userOptions = {}) {
     }
 
     stats.requests++;
-    const route = ROUTES[path];
+    if (options.trailingSlash && !path.endsWith("/") && ROUTES[path]) {
+      // Django's APPEND_SLASH: the path without its slash is redirected, not served.
+      return send(res, { status: 301, headers: { location: `${path}/` } });
+    }
+    const route = ROUTES[options.trailingSlash ? path.replace(/\/$/, "") : path];
     if (!route || route.method !== method) return send(res, NOT_FOUND);
     const { endpoint } = route;
     stats[endpoint]++;
@@ -916,6 +932,24 @@ export async function startBackend(userOptions = {}) {
         cookies,
       });
       if (requests.length > 20) requests.splice(0, requests.length - 20);
+    }
+
+    if (
+      options.formOnly &&
+      method === "POST" &&
+      !req.headers["content-type"]?.includes("application/x-www-form-urlencoded")
+    ) {
+      return answer(endpoint, res, { status: 415, body: { error: "invalid_request" } });
+    }
+    const required = options.requiredFields[endpoint];
+    if (required) {
+      const body = parsed.ok && isPlainObject(parsed.value) ? parsed.value : {};
+      if (Object.entries(required).some(([name, value]) => body[name] !== value)) {
+        return answer(endpoint, res, {
+          status: 400,
+          body: { error: "invalid_request", error_description: "missing required fields" },
+        });
+      }
     }
 
     const fault = takeFault(endpoint);

@@ -27,8 +27,9 @@ export interface RedisCoordinatorOptions {
    * Secret(s) from which the key encrypting shared outcomes is derived (HKDF-SHA-256), normally
    * your Auth.js secret. With several, the first encrypts and all decrypt, as in Auth.js secret
    * rotation; every instance sharing the Redis must list the secret the others encrypt with.
-   * @default the secrets Auth.js reads from the environment: `AUTH_SECRET_3`, `AUTH_SECRET_2`,
-   * `AUTH_SECRET_1`, then `AUTH_SECRET` (or `NEXTAUTH_SECRET`)
+   * @default the Auth.js config's `secret` (handed over by `withBackend`), else the secrets Auth.js
+   * reads from the environment: `AUTH_SECRET_3`, `AUTH_SECRET_2`, `AUTH_SECRET_1`, then
+   * `AUTH_SECRET` (or `NEXTAUTH_SECRET`)
    */
   secret?: string | string[];
   /** Prefix of every key (`<prefix>lock:<hash>`, `<prefix>result:<hash>`). @default "authjs-bc:" */
@@ -131,7 +132,9 @@ export class RedisCoordinator implements RefreshCoordinator {
   readonly lockTtlMs: number | undefined;
   readonly #local: MemoryCoordinator;
   readonly #store: RedisStore;
-  readonly #box: SealedBox;
+  /** Sealing under the explicit `secret`, else the adopted Auth.js secret, else the env's. */
+  #box: SealedBox | undefined;
+  #boxFromOption: boolean;
   readonly #prefix: string;
   readonly #pollIntervalMs: number;
   readonly #now: () => number;
@@ -167,7 +170,9 @@ export class RedisCoordinator implements RefreshCoordinator {
     );
     this.#now = optionalFunction(owner, "now", options.now) ?? Date.now;
     this.#store = redisStore(client ? { client } : { commands: commands! }, commandTimeoutMs);
-    this.#box = sealedBox(resolveSecrets(options.secret));
+    this.#boxFromOption = options.secret !== undefined;
+    this.#box =
+      options.secret === undefined ? undefined : sealedBox(resolveSecrets(options.secret));
     const prefix = options.prefix ?? "authjs-bc:";
     if (typeof prefix !== "string") throw optionError(owner, "prefix", "a string");
     this.#prefix = prefix;
@@ -289,11 +294,35 @@ export class RedisCoordinator implements RefreshCoordinator {
     return result;
   }
 
+  /**
+   * Takes the Auth.js config's secret(s) when no `secret` option was given (`withBackend` calls
+   * this with `config.secret`), so one secret serves both. An explicit `secret` is kept.
+   */
+  adoptAuthSecret(secrets: readonly string[]): void {
+    if (this.#boxFromOption || secrets.length === 0) return;
+    if (secrets.some((secret) => typeof secret !== "string" || secret === "")) return;
+    this.#box = sealedBox([...secrets]);
+  }
+
+  /** The sealing in use, set up from the environment's Auth.js secrets on first use if needed. */
+  #sealing(): SealedBox {
+    if (!this.#box) {
+      const secrets = authSecrets();
+      if (secrets.length === 0) {
+        throw new TypeError(
+          "RedisCoordinator: no secret: give option secret, set AUTH_SECRET, or use the coordinator through withBackend with config.secret",
+        );
+      }
+      this.#box = sealedBox(secrets);
+    }
+    return this.#box;
+  }
+
   async #read(key: string): Promise<CoordinatedRefresh | undefined> {
     const resultKey = `${this.#prefix}result:${key}`;
     const sealed = await this.#store.get(resultKey);
     if (sealed === null) return undefined;
-    const entry = parseEntry(await this.#box.open(sealed, resultKey));
+    const entry = parseEntry(await this.#sealing().open(sealed, resultKey));
     if (!entry) {
       this.#warn("decrypt", "ignored a shared outcome that does not decrypt with the secret");
       return undefined;
@@ -306,7 +335,7 @@ export class RedisCoordinator implements RefreshCoordinator {
   async #write(key: string, { outcome, shareForMs }: CoordinatedRefresh): Promise<void> {
     const resultKey = `${this.#prefix}result:${key}`;
     const ttlMs = Math.ceil(shareForMs);
-    const sealed = await this.#box.seal(
+    const sealed = await this.#sealing().seal(
       JSON.stringify({ outcome, until: this.#now() + ttlMs } satisfies Entry),
       resultKey,
     );
@@ -356,13 +385,11 @@ function parseEntry(plaintext: string | undefined): Entry | undefined {
   }
 }
 
-function resolveSecrets(option: string | string[] | undefined): string[] {
-  const secrets = option === undefined ? authSecrets() : [option].flat();
+function resolveSecrets(option: string | string[]): string[] {
+  const secrets = [option].flat();
   if (secrets.length === 0 || secrets.some((secret) => typeof secret !== "string" || !secret)) {
     throw new TypeError(
-      option === undefined
-        ? "RedisCoordinator: option secret is required (or set AUTH_SECRET)"
-        : "RedisCoordinator: option secret must be a non-empty string or array of them",
+      "RedisCoordinator: option secret must be a non-empty string or array of them",
     );
   }
   return secrets;

@@ -16,6 +16,8 @@ export type RefreshOutcome =
       /** New refresh token; absent when the backend sent none (the old one stays valid) or it lives in a cookie. */
       refreshToken?: string;
       refreshTokenExpiresAt?: number;
+      /** The body field the new refresh token came in (sent back under the same name). */
+      refreshTokenField?: string;
       /** Backend cookie changes carried by the refresh response. */
       cookies: { set: StoredCookie[]; deleted: Array<{ name: string; path: string }> };
     }
@@ -67,4 +69,9 @@ export interface RefreshCoordinator {
    * `timeoutMs + lateAnswerLimitMs`: the guard could lapse while the refresh can still answer.
    */
   readonly lockTtlMs?: number | undefined;
+  /**
+   * Receives the Auth.js config's secret(s) from `withBackend`, for a coordinator that seals what
+   * it shares and was given no secret of its own (`RedisCoordinator`). Optional.
+   */
+  adoptAuthSecret?(secrets: readonly string[]): void;
 }

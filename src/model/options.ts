@@ -2,6 +2,7 @@ import type { CredentialInput } from "@auth/core/providers/credentials";
 import { nonEmptyString, nonNegative, optionalFunction, positive } from "../lib/option-checks.js";
 import type { RefreshCoordinator } from "./coordinator.js";
 import type { BackendEvents } from "./events.js";
+import { type OAuth2Options, withOAuth2 } from "./oauth2.js";
 import type { BackendUser } from "./types.js";
 
 /** An HTTP endpoint of the backend: a path (resolved against `baseUrl`) or a path with a method. */
@@ -12,9 +13,28 @@ export type EndpointOption =
       path: string;
       /** HTTP method. @default "POST" for login, refresh and logout, "GET" for profile */
       method?: string;
-      /** Extra request headers sent with every call to this endpoint. @default {} */
+      /**
+       * Extra request headers sent with every call to this endpoint. An `Authorization` header
+       * given here (e.g. OAuth 2.0 client authentication) replaces the Bearer access token.
+       * @default {}
+       */
       headers?: Record<string, string>;
+      /**
+       * How the request body is encoded: `"json"` (`application/json`) or `"form"`
+       * (`application/x-www-form-urlencoded`, as RFC 6749 token endpoints expect).
+       * @default "json"
+       */
+      encoding?: BodyEncoding;
+      /**
+       * Fixed fields added to every request body of this endpoint, e.g. `{ mode: "session" }` for
+       * a backend whose refresh and logout need them. The body builders' fields win over these.
+       * @default {}
+       */
+      fields?: Record<string, string | number | boolean>;
     };
+
+/** How a request body is encoded. */
+export type BodyEncoding = "json" | "form";
 
 /**
  * Where the backend puts a token. `body` is a dot path into the JSON response (`"data.accessToken"`);
@@ -35,7 +55,8 @@ export interface TokenLocation {
  *   `refreshExpiresIn`, …), else an absolute field (`expiresAt`, `expires_at`, seconds or
  *   milliseconds since the epoch), else the token cookie's `Max-Age`/`Expires`.
  * - `"jwt"`: only the JWT `exp` claim.
- * - `{ expiresIn: "path" }`: a field holding seconds from now.
+ * - `{ expiresIn: "path", unit? }`: a field holding the time left, in `unit` (`"seconds"` by
+ *   default, or `"milliseconds"`).
  * - `{ expiresAt: "path" }`: a field holding an absolute time, seconds or milliseconds since the
  *   epoch (values above 10^11 are read as milliseconds).
  * - `{ lifetimeSeconds: n }`: a fixed lifetime counted from the moment the token was received.
@@ -43,7 +64,7 @@ export interface TokenLocation {
 export type ExpiryOption =
   | "auto"
   | "jwt"
-  | { expiresIn: string }
+  | { expiresIn: string; unit?: "seconds" | "milliseconds" }
   | { expiresAt: string }
   | { lifetimeSeconds: number };
 
@@ -100,6 +121,28 @@ export interface BackendCredentialsOptions {
    * declared in `credentials` are passed). @default the declared fields as they are
    */
   loginBody?: (credentials: Record<string, string>) => unknown;
+  /**
+   * Builds the refresh request's body from the refresh token (`undefined` when it lives in a
+   * cookie). Added to `endpoints.refresh.fields`.
+   * @default `{ [field]: refreshToken }` with `refreshTokenTransport: { body: field }`, else no body
+   */
+  refreshBody?: (refreshToken: string | undefined) => Record<string, unknown> | undefined;
+  /**
+   * Builds the logout request's body from the refresh token (`undefined` when it lives in a
+   * cookie). Added to `endpoints.logout.fields`.
+   * @default like `refreshBody`
+   */
+  logoutBody?: (refreshToken: string | undefined) => Record<string, unknown> | undefined;
+  /**
+   * An RFC 6749 token endpoint (Keycloak's direct grant, `@node-oauth/oauth2-server`, in-house
+   * OAuth 2.0 servers): sign-in with the password grant, refresh with the refresh_token grant
+   * (both form-encoded, with client authentication), RFC 7009 revocation at sign-out, the standard
+   * response fields (`access_token`, `refresh_token`, `expires_in`). Fills in `endpoints.login`,
+   * `endpoints.refresh`, `endpoints.logout`, the bodies, `tokens` and `credentials` (`username`,
+   * `password`); options you give yourself win. See docs/backends.md.
+   * @default none
+   */
+  oauth2?: OAuth2Options;
   /** Where the tokens are in login and refresh responses. @default see each token */
   tokens?: {
     /** @default { body: ["accessToken", "access_token", "token"] } */
@@ -169,6 +212,12 @@ export interface BackendCredentialsOptions {
   /** Put the access token on the session object (visible to client JavaScript through `useSession`). @default false */
   exposeAccessToken?: boolean;
   /**
+   * How long a transient refresh failure without `Retry-After` (network error, timeout, 5xx) is
+   * shared before the next attempt, in seconds.
+   * @default 2
+   */
+  transientBackoffSeconds?: number;
+  /**
    * Names of the backend cookies to store (and send back, and mirror). Others are not stored. The
    * cookies that carry the access or refresh token (`tokens.*.cookie`) are always kept.
    * @default every cookie the backend sets, within `sessionBudgetBytes`
@@ -221,6 +270,14 @@ export interface ResolvedOptions {
   profile: ResolvedEndpoint | null;
   credentials: Record<string, CredentialInput>;
   loginBody: (credentials: Record<string, string>) => unknown;
+  refreshBody: (refreshToken: string | undefined) => Record<string, unknown> | undefined;
+  logoutBody: (refreshToken: string | undefined) => Record<string, unknown> | undefined;
+  /**
+   * `true` when neither `refreshTokenTransport` nor the bodies are configured: the refresh token
+   * goes back in the body field it came in.
+   */
+  echoRefreshField: boolean;
+  transientBackoffSeconds: number;
   accessToken: ResolvedTokenLocation;
   refreshToken: ResolvedTokenLocation;
   accessTokenExpiry: ExpiryOption;
@@ -259,6 +316,8 @@ export interface ResolvedEndpoint {
   url: URL;
   method: string;
   headers: Record<string, string>;
+  encoding: BodyEncoding;
+  fields: Record<string, string | number | boolean>;
 }
 
 /** @internal */
@@ -283,10 +342,11 @@ export const consoleLogger: BackendLogger = {
 };
 
 /** @internal Validates options and fills in defaults; throws `TypeError` naming the bad option. */
-export function resolveOptions(options: BackendCredentialsOptions): ResolvedOptions {
-  if (typeof options !== "object" || options === null) {
+export function resolveOptions(given: BackendCredentialsOptions): ResolvedOptions {
+  if (typeof given !== "object" || given === null) {
     throw new TypeError("BackendCredentials: options must be an object");
   }
+  const options = withOAuth2(given);
   const baseUrl = parseBaseUrl(options.baseUrl);
   const endpoints = options.endpoints ?? {};
   const tokens = options.tokens ?? {};
@@ -308,6 +368,9 @@ export function resolveOptions(options: BackendCredentialsOptions): ResolvedOpti
   if (typeof now !== "function") {
     throw new TypeError("BackendCredentials: option now must be a function");
   }
+  const transport = resolveTransport(options.refreshTokenTransport, refreshToken);
+  const transportBody = (token: string | undefined) =>
+    token && typeof transport === "object" ? { [transport.body]: token } : undefined;
   return {
     id: nonEmptyString(OWNER, "id", options.id ?? "backend"),
     name: nonEmptyString(OWNER, "name", options.name ?? "Backend"),
@@ -319,11 +382,24 @@ export function resolveOptions(options: BackendCredentialsOptions): ResolvedOpti
     profile: optionalEndpoint("endpoints.profile", baseUrl, endpoints.profile ?? false, "", "GET"),
     credentials,
     loginBody: optionalFunction(OWNER, "loginBody", options.loginBody) ?? ((fields) => fields),
+    refreshBody: optionalFunction(OWNER, "refreshBody", options.refreshBody) ?? transportBody,
+    logoutBody: optionalFunction(OWNER, "logoutBody", options.logoutBody) ?? transportBody,
+    echoRefreshField:
+      options.refreshTokenTransport === undefined &&
+      options.refreshBody === undefined &&
+      options.logoutBody === undefined &&
+      typeof transport === "object",
+    transientBackoffSeconds: nonNegative(
+      OWNER,
+      "transientBackoffSeconds",
+      options.transientBackoffSeconds,
+      2,
+    ),
     accessToken,
     refreshToken,
     accessTokenExpiry: resolveExpiry("expiry.accessToken", options.expiry?.accessToken),
     refreshTokenExpiry: resolveExpiry("expiry.refreshToken", options.expiry?.refreshToken),
-    refreshTokenTransport: resolveTransport(options.refreshTokenTransport, refreshToken),
+    refreshTokenTransport: transport,
     refreshBufferSeconds: nonNegative(
       OWNER,
       "refreshBufferSeconds",
@@ -426,7 +502,21 @@ function resolveEndpoint(
   if (!/^[A-Z]+$/.test(method)) {
     throw new TypeError(`BackendCredentials: option ${name}.method is not an HTTP method`);
   }
-  return { url, method, headers: { ...spec.headers } };
+  const encoding = spec.encoding ?? "json";
+  if (encoding !== "json" && encoding !== "form") {
+    throw new TypeError(`BackendCredentials: option ${name}.encoding must be "json" or "form"`);
+  }
+  const fields = spec.fields ?? {};
+  if (
+    typeof fields !== "object" ||
+    fields === null ||
+    Object.values(fields).some((value) => !["string", "number", "boolean"].includes(typeof value))
+  ) {
+    throw new TypeError(
+      `BackendCredentials: option ${name}.fields must map names to strings, numbers or booleans`,
+    );
+  }
+  return { url, method, headers: { ...spec.headers }, encoding, fields: { ...fields } };
 }
 
 function optionalEndpoint(
@@ -474,13 +564,19 @@ function resolveExpiry(name: string, option: ExpiryOption | undefined): ExpiryOp
     if ("lifetimeSeconds" in option) {
       if (typeof option.lifetimeSeconds === "number" && option.lifetimeSeconds > 0) return option;
     } else if ("expiresIn" in option && typeof option.expiresIn === "string" && option.expiresIn) {
-      return option;
+      if (
+        option.unit === undefined ||
+        option.unit === "seconds" ||
+        option.unit === "milliseconds"
+      ) {
+        return option;
+      }
     } else if ("expiresAt" in option && typeof option.expiresAt === "string" && option.expiresAt) {
       return option;
     }
   }
   throw new TypeError(
-    `BackendCredentials: option ${name} must be "auto", "jwt", { expiresIn }, { expiresAt } or { lifetimeSeconds > 0 }`,
+    `BackendCredentials: option ${name} must be "auto", "jwt", { expiresIn, unit? ("seconds" | "milliseconds") }, { expiresAt } or { lifetimeSeconds > 0 }`,
   );
 }
 

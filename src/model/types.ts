@@ -70,10 +70,17 @@ export interface BackendTokenState {
   accessTokenExpiresAt?: number;
   /** When the current access token was received, seconds since the epoch. */
   receivedAt: number;
+  /** When the user signed in (the first tokens' `receivedAt`), seconds since the epoch. */
+  signedInAt?: number;
   /** Refresh token, when it came in the JSON body. */
   refreshToken?: string;
   /** When the refresh token expires, seconds since the epoch on our clock, when known. */
   refreshTokenExpiresAt?: number;
+  /**
+   * The body field the refresh token came in, when it is sent back under that name (no
+   * `refreshTokenTransport` or `refreshBody` configured): `refresh_token` in, `refresh_token` out.
+   */
+  refreshTokenField?: string;
   /** The backend's cookies. */
   cookies: StoredCookie[];
   /** The user's profile and roles. */

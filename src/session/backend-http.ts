@@ -32,7 +32,8 @@ export async function callBackend(
   options: Pick<ResolvedOptions, "fetch" | "timeoutMs">,
   endpoint: ResolvedEndpoint,
   request: {
-    json?: unknown;
+    /** The body (before the endpoint's `fields` are added and it is encoded). */
+    body?: unknown;
     bearer?: string | undefined;
     jar?: readonly StoredCookie[];
     nowSeconds: number;
@@ -43,10 +44,14 @@ export async function callBackend(
   const timeoutMs = request.timeoutMs ?? options.timeoutMs;
   const headers = new Headers(endpoint.headers);
   headers.set("accept", "application/json");
-  if (request.json !== undefined) headers.set("content-type", "application/json");
+  const encoded = encodeBody(endpoint, request.body);
+  if (encoded !== null) headers.set("content-type", encoded.type);
   const cookie = request.jar && cookieHeaderFor(request.jar, endpoint.url, request.nowSeconds);
   try {
-    if (request.bearer) headers.set("authorization", `Bearer ${request.bearer}`);
+    // An Authorization header the endpoint is configured with (client authentication) wins.
+    if (request.bearer && !headers.has("authorization")) {
+      headers.set("authorization", `Bearer ${request.bearer}`);
+    }
     if (cookie) headers.set("cookie", cookie);
   } catch {
     // Node's Headers quotes the value in its message: never let it reach a log. Values are
@@ -61,7 +66,7 @@ export async function callBackend(
     response = await options.fetch(endpoint.url, {
       method: endpoint.method,
       headers,
-      body: request.json === undefined ? null : JSON.stringify(request.json),
+      body: encoded === null ? null : encoded.text,
       redirect: "manual",
       cache: "no-store",
       signal: AbortSignal.timeout(timeoutMs),
@@ -84,6 +89,33 @@ export async function callBackend(
     );
   }
   return { status: response.status, headers: response.headers, body, url: endpoint.url };
+}
+
+/**
+ * The request body as the endpoint wants it: the endpoint's fixed `fields` plus `body` (whose
+ * fields win), encoded as JSON or as a form. `null` for GET and HEAD, and when there is nothing
+ * to send.
+ */
+function encodeBody(
+  endpoint: ResolvedEndpoint,
+  body: unknown,
+): { type: string; text: string } | null {
+  if (endpoint.method === "GET" || endpoint.method === "HEAD") return null;
+  const hasFields = Object.keys(endpoint.fields).length > 0;
+  if (body === undefined && !hasFields) return null;
+  const payload =
+    body === undefined || isRecord(body) ? { ...endpoint.fields, ...(body ?? {}) } : body;
+  if (endpoint.encoding === "form") {
+    const form = new URLSearchParams();
+    if (isRecord(payload)) {
+      for (const [name, value] of Object.entries(payload)) {
+        if (value === undefined || value === null) continue;
+        form.set(name, typeof value === "object" ? JSON.stringify(value) : String(value));
+      }
+    }
+    return { type: "application/x-www-form-urlencoded", text: form.toString() };
+  }
+  return { type: "application/json", text: JSON.stringify(payload) };
 }
 
 /**
@@ -163,6 +195,51 @@ const OAUTH_ERRORS = new Set([
   "insufficient_scope",
   "access_denied",
 ]);
+
+/**
+ * @internal OAuth 2.0 errors that say our request is wrong (client authentication, grant type,
+ * parameters, scope), not the user's credentials or token: a configuration problem.
+ */
+export function isConfigurationError(code: string): boolean {
+  return CONFIGURATION_ERRORS.has(code);
+}
+
+const CONFIGURATION_ERRORS = new Set([
+  "invalid_client",
+  "unauthorized_client",
+  "unsupported_grant_type",
+  "invalid_request",
+  "invalid_scope",
+]);
+
+/**
+ * @internal A log line for a 3xx from an endpoint: where it points (path only, never a query
+ * that could carry a token) and the usual cause.
+ */
+export function redirectHint(
+  endpoint: ResolvedEndpoint,
+  location: string | null,
+  status: number,
+): string {
+  let target = "no Location";
+  let hint = "check the endpoint's path and method";
+  if (location) {
+    try {
+      const url = new URL(location, endpoint.url);
+      target = url.origin === endpoint.url.origin ? url.pathname : `${url.origin}${url.pathname}`;
+      if (url.pathname === `${endpoint.url.pathname}/`) {
+        hint = `the path lacks its trailing slash: set it to "${url.pathname}"`;
+      } else if (`${url.pathname}/` === endpoint.url.pathname) {
+        hint = `the path has a trailing slash the backend does not want: set it to "${url.pathname}"`;
+      } else if (url.protocol !== endpoint.url.protocol && url.host === endpoint.url.host) {
+        hint = `the backend redirects to ${url.protocol.slice(0, -1)}: fix baseUrl's protocol`;
+      }
+    } catch {
+      target = "an unreadable Location";
+    }
+  }
+  return `${endpoint.method} ${endpoint.url.pathname} answered ${status}, a redirect to ${target} (redirects are not followed; ${hint})`;
+}
 
 /**
  * @internal The backend's OAuth-style `error` code, if the body carries a standard one. Other

@@ -1,6 +1,12 @@
 import { BackendAuthError, BackendSignInError } from "../model/errors.js";
 import type { BackendTokenState } from "../model/types.js";
-import { callBackend, isTransientStatus } from "./backend-http.js";
+import {
+  backendErrorCode,
+  callBackend,
+  isConfigurationError,
+  isTransientStatus,
+  redirectHint,
+} from "./backend-http.js";
 import { fitSession, logRefusals, sessionBytes } from "./budget.js";
 import { applyCookieChanges } from "./cookie-jar.js";
 import { logoutFromBackend } from "./logout.js";
@@ -27,14 +33,27 @@ export async function loginToBackend(
   }
   const now = nowSeconds(runtime);
   const response = await withSignInErrors(runtime, "login", () =>
-    callBackend(options, options.login, { json: options.loginBody(fields), nowSeconds: now }),
+    callBackend(options, options.login, { body: options.loginBody(fields), nowSeconds: now }),
   );
   if (response.status < 200 || response.status >= 300) {
     if (isTransientStatus(response.status)) {
       options.logger.warn(`login: backend answered ${response.status}`);
       throw new BackendSignInError("BackendUnavailable");
     }
+    const code = backendErrorCode(response.body);
+    if (code !== undefined && isConfigurationError(code)) {
+      options.logger.error(
+        `login: the login endpoint answered ${response.status} ${code}: a configuration problem (client credentials, grant type or request fields), not wrong credentials`,
+      );
+      throw new BackendSignInError("BackendResponseInvalid");
+    }
     if (response.status >= 400) throw new BackendSignInError("InvalidCredentials");
+    if (response.status >= 300) {
+      options.logger.error(
+        `login: ${redirectHint(options.login, response.headers.get("location"), response.status)}`,
+      );
+      throw new BackendSignInError("BackendResponseInvalid");
+    }
     options.logger.error(`login: unexpected status ${response.status}`);
     throw new BackendSignInError("BackendResponseInvalid");
   }
@@ -45,11 +64,15 @@ export async function loginToBackend(
     provider: options.id,
     accessTokenExpiresAt: tokens.accessTokenExpiresAt,
     receivedAt: tokens.receivedAt,
+    signedInAt: tokens.receivedAt,
     cookies: applyCookieChanges([], tokens.cookies, now),
     user: { id: "", roles: [] },
   };
   if (tokens.accessToken !== undefined) partial.accessToken = tokens.accessToken;
   if (tokens.refreshToken !== undefined) partial.refreshToken = tokens.refreshToken;
+  if (options.echoRefreshField && tokens.refreshTokenField !== undefined) {
+    partial.refreshTokenField = tokens.refreshTokenField;
+  }
   if (tokens.refreshTokenExpiresAt !== undefined) {
     partial.refreshTokenExpiresAt = tokens.refreshTokenExpiresAt;
   }

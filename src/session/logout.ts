@@ -1,6 +1,6 @@
 import { emit } from "../model/events.js";
 import type { BackendTokenState, RefreshMode } from "../model/types.js";
-import { callBackend, describeFailure, isTimeout } from "./backend-http.js";
+import { callBackend, describeFailure, isTimeout, redirectHint } from "./backend-http.js";
 import { refreshIfNeeded } from "./refresh.js";
 import type { Runtime } from "./runtime.js";
 import {
@@ -38,8 +38,12 @@ export async function logoutFromBackend(runtime: Runtime, state: BackendTokenSta
     await refreshOnce("force");
     if (current !== state) result = await callLogout(runtime, current);
   }
-  if (result.status !== undefined && result.status < 400) return;
-  if (result.status !== undefined) {
+  if (result.status !== undefined && result.status < 300) return;
+  if (result.status !== undefined && result.status < 400) {
+    options.logger.error(
+      `logout: ${redirectHint(options.logout!, result.location ?? null, result.status)}; the backend session may stay alive`,
+    );
+  } else if (result.status !== undefined) {
     options.logger.warn(
       `logout: backend answered ${result.status}; the backend session may stay alive`,
     );
@@ -56,22 +60,22 @@ async function callLogout(
   runtime: Runtime,
   state: BackendTokenState,
 ): Promise<
-  { status: number; reason?: never } | { status?: undefined; reason: "NetworkError" | "Timeout" }
+  | { status: number; location: string | null; reason?: never }
+  | { status?: undefined; location?: undefined; reason: "NetworkError" | "Timeout" }
 > {
   const { options } = runtime;
-  const transport = options.refreshTokenTransport;
   const refreshToken = refreshGrantOf(runtime, state)?.token;
   try {
     const response = await callBackend(options, options.logout!, {
-      json:
-        typeof transport === "object" && refreshToken
-          ? { [transport.body]: refreshToken }
-          : undefined,
+      body:
+        refreshToken && state.refreshTokenField && options.echoRefreshField
+          ? { [state.refreshTokenField]: refreshToken }
+          : options.logoutBody(refreshToken),
       bearer: accessTokenOf(runtime, state),
       jar: state.cookies,
       nowSeconds: nowSeconds(runtime),
     });
-    return { status: response.status };
+    return { status: response.status, location: response.headers.get("location") };
   } catch (error) {
     options.logger.warn(`logout: ${describeFailure(error)}`);
     const timedOut = isTimeout(error);

@@ -2,7 +2,7 @@ import { jwtDecode } from "jwt-decode";
 import { isRecord } from "../lib/json-path.js";
 import { BackendAuthError } from "../model/errors.js";
 import type { BackendTokenState, BackendUser } from "../model/types.js";
-import { isTransientStatus } from "./backend-http.js";
+import { isTransientStatus, redirectHint } from "./backend-http.js";
 import type { Runtime } from "./runtime.js";
 import { accessTokenOf, callWithSession, refreshGrantOf } from "./state.js";
 
@@ -16,10 +16,13 @@ export async function readUser(
   if (options.profile) {
     const response = await callWithSession(runtime, options.profile, state);
     if (response.status < 200 || response.status >= 300) {
+      const { status } = response;
       throw new BackendAuthError(
-        isTransientStatus(response.status) ? "BackendUnavailable" : "BackendResponseInvalid",
-        `profile endpoint answered ${response.status}`,
-        { status: response.status },
+        isTransientStatus(status) ? "BackendUnavailable" : "BackendResponseInvalid",
+        status >= 300 && status < 400
+          ? redirectHint(options.profile, response.headers.get("location"), status)
+          : `profile endpoint answered ${status}`,
+        { status },
       );
     }
     source = response.body;

@@ -2,14 +2,17 @@ import { sha256 } from "../lib/hash.js";
 import type { CoordinatedRefresh, RefreshOutcome } from "../model/coordinator.js";
 import { BackendAuthError } from "../model/errors.js";
 import { emit, type RefreshFailureReason } from "../model/events.js";
+import type { RefreshTokenTransport } from "../model/options.js";
 import { longestRefreshMs } from "../model/options.js";
 import type { BackendTokenState, RefreshMode } from "../model/types.js";
 import {
   backendErrorCode,
   callBackend,
   describeFailure,
+  isConfigurationError,
   isTimeout,
   isTransientStatus,
+  redirectHint,
 } from "./backend-http.js";
 import { fitSession, logRefusals, sessionBytes } from "./budget.js";
 import { applyCookieChanges } from "./cookie-jar.js";
@@ -19,8 +22,6 @@ import { readTokenResponse } from "./token-response.js";
 
 /** How many grace-cache hops a late request may follow to reach the newest rotation. */
 const MAX_CHAIN = 5;
-/** Backoff after a transient refresh failure without `Retry-After`, in seconds. */
-const TRANSIENT_BACKOFF_SECONDS = 2;
 /** Backoff after a refresh answer that is neither success, transient nor a rejection, in seconds. */
 const UNEXPECTED_STATUS_BACKOFF_SECONDS = 30;
 /** Longest `Retry-After` honoured, in seconds. */
@@ -239,6 +240,7 @@ function applyRotation(
     provider: state.provider,
     accessTokenExpiresAt: outcome.accessTokenExpiresAt,
     receivedAt: outcome.receivedAt,
+    ...(state.signedInAt !== undefined && { signedInAt: state.signedInAt }),
     cookies: applyCookieChanges(state.cookies, outcome.cookies, nowSeconds(runtime)),
     user: state.user,
   };
@@ -246,6 +248,10 @@ function applyRotation(
   // Keep the old refresh token when the backend sent none (RFC 6749 §6).
   const refreshToken = outcome.refreshToken ?? state.refreshToken;
   if (refreshToken !== undefined) next.refreshToken = refreshToken;
+  const field = runtime.options.echoRefreshField
+    ? (outcome.refreshTokenField ?? state.refreshTokenField)
+    : undefined;
+  if (field !== undefined) next.refreshTokenField = field;
   const refreshTokenExpiresAt = outcome.refreshTokenExpiresAt ?? state.refreshTokenExpiresAt;
   if (refreshTokenExpiresAt !== undefined) next.refreshTokenExpiresAt = refreshTokenExpiresAt;
   return next;
@@ -306,7 +312,10 @@ async function callRefreshEndpoint(
   let response: Awaited<ReturnType<typeof callBackend>>;
   try {
     response = await callBackend(options, endpoint, {
-      json: token && typeof transport === "object" ? { [transport.body]: token } : undefined,
+      body:
+        token && state.refreshTokenField && options.echoRefreshField
+          ? { [state.refreshTokenField]: token }
+          : options.refreshBody(token),
       bearer: token && transport === "bearer" ? token : undefined,
       jar: state.cookies,
       nowSeconds: now,
@@ -324,7 +333,7 @@ async function callRefreshEndpoint(
     }
     options.logger.warn(`refresh: ${describeFailure(error)}`);
     const timedOut = isTimeout(error);
-    return unavailable(TRANSIENT_BACKOFF_SECONDS, timedOut ? "Timeout" : "NetworkError");
+    return unavailable(options.transientBackoffSeconds, timedOut ? "Timeout" : "NetworkError");
   }
   const code = backendErrorCode(response.body);
   const { status } = response;
@@ -344,7 +353,7 @@ async function callRefreshEndpoint(
         options.logger.error(
           `refresh: the rotated session would take ${sessionBytes(fitted.state)} bytes, over sessionBudgetBytes (${options.sessionBudgetBytes}); not stored`,
         );
-        return unavailable(TRANSIENT_BACKOFF_SECONDS, "BackendResponseInvalid", status);
+        return unavailable(options.transientBackoffSeconds, "BackendResponseInvalid", status);
       }
       // Every request applying this shared outcome stores the same jar, the fitted one: new or
       // updated cookies that do not fit are not set, and stored ones that gave way are deleted.
@@ -365,13 +374,27 @@ async function callRefreshEndpoint(
       // A 2xx we cannot read: the backend may have rotated already, so treat it as transient and
       // never share a half result.
       options.logger.error(`refresh: ${describeFailure(error)}`);
-      return unavailable(TRANSIENT_BACKOFF_SECONDS, "BackendResponseInvalid", status);
+      return unavailable(options.transientBackoffSeconds, "BackendResponseInvalid", status);
     }
   }
   if (isTransientStatus(status)) {
     const retryAfter = parseRetryAfter(response.headers.get("retry-after"), now);
     options.logger.warn(`refresh: backend answered ${status}; will retry`);
-    return unavailable(retryAfter ?? TRANSIENT_BACKOFF_SECONDS, "BackendUnavailable", status);
+    return unavailable(retryAfter ?? options.transientBackoffSeconds, "BackendUnavailable", status);
+  }
+  if (code !== undefined && isConfigurationError(code)) {
+    // Our request is wrong (client credentials, grant type, parameters), not the user's token:
+    // loud, and nobody is signed out for it.
+    options.logger.error(
+      `refresh: the refresh endpoint answered ${status} ${code}: a configuration problem (client credentials, grant type or request fields), not a rejected token; treated as transient`,
+    );
+    return unavailable(UNEXPECTED_STATUS_BACKOFF_SECONDS, "UnexpectedStatus", status);
+  }
+  if (status >= 300 && status < 400) {
+    options.logger.error(
+      `refresh: ${redirectHint(endpoint, response.headers.get("location"), status)}; treated as transient`,
+    );
+    return unavailable(UNEXPECTED_STATUS_BACKOFF_SECONDS, "UnexpectedStatus", status);
   }
   // RFC 6749 §5.2: only these say the grant itself is bad. Anything else (a redirect from a
   // gateway, 404 during a deploy, 409 "in progress") must not sign anyone out.
@@ -379,6 +402,12 @@ async function callRefreshEndpoint(
     options.logger.warn(
       `refresh: backend rejected the refresh token (${status}${code ? ` ${code}` : ""}); session ended`,
     );
+    if (state.signedInAt !== undefined && state.receivedAt === state.signedInAt) {
+      // Rejected at the very first refresh: more likely our request than a revoked token.
+      options.logger.warn(
+        `refresh: the first refresh after sign-in was rejected; if this happens to every session, check refreshTokenTransport (now ${describeTransport(transport)}) and tokens.refreshToken against what ${endpoint.url.pathname} expects`,
+      );
+    }
     return {
       result: { outcome: { kind: "rejected", status }, shareForMs: grace },
       failure: { reason: "RefreshTokenRejected", status },
@@ -389,6 +418,9 @@ async function callRefreshEndpoint(
   );
   return unavailable(UNEXPECTED_STATUS_BACKOFF_SECONDS, "UnexpectedStatus", status);
 }
+
+const describeTransport = (transport: RefreshTokenTransport) =>
+  typeof transport === "object" ? `{ body: "${transport.body}" }` : `"${transport}"`;
 
 /** A transient refresh failure: shared for the backoff, reported with its reason. */
 function unavailable(

@@ -1,8 +1,8 @@
 import { MemoryCoordinator } from "../coordination/memory-coordinator.js";
-import { processShared } from "../lib/process-shared.js";
 import type { RefreshCoordinator } from "../model/coordinator.js";
 import { longestRefreshMs, type ResolvedOptions } from "../model/options.js";
 import type { BackendTokenState } from "../model/types.js";
+import { warnOnce } from "./warn-once.js";
 
 /** @internal Everything a BackendCredentials provider needs at run time. */
 export interface Runtime {
@@ -47,15 +47,6 @@ export function createRuntime(provider: object, options: ResolvedOptions): Runti
 
 const LOGOUT_UNSET =
   "endpoints.logout is not set: sign-out deletes our cookies but does not end the backend session, so a copied session cookie keeps refreshing until its refresh token expires. Set endpoints.logout (or endpoints.logout: false when the backend has none).";
-
-/** Logs `message` once per process for each provider id and kind (every bundle shares it). */
-function warnOnce(options: ResolvedOptions, kind: string, message: string): void {
-  const warned = processShared("warned-once", () => new Set<string>());
-  const key = `${options.id}\0${kind}`;
-  if (warned.has(key)) return;
-  warned.add(key);
-  options.logger.warn(message);
-}
 
 /** @internal The runtime behind a provider object returned by BackendCredentials, if it is one. */
 export function runtimeOf(provider: unknown): Runtime | undefined {

@@ -82,6 +82,7 @@ export function ended(state: BackendTokenState, error: BackendSessionError): Bac
   return {
     provider: state.provider,
     receivedAt: state.receivedAt,
+    ...(state.signedInAt !== undefined && { signedInAt: state.signedInAt }),
     cookies: [],
     user: state.user,
     error,

@@ -5,6 +5,7 @@ import type { ExpiryOption, ResolvedOptions, ResolvedTokenLocation } from "../mo
 import type { StoredCookie } from "../model/types.js";
 import { type BackendResponse, INVALID_JSON, isHeaderSafe } from "./backend-http.js";
 import { type CookieChanges, readSetCookies } from "./cookie-jar.js";
+import { warnOnce } from "./warn-once.js";
 
 /** @internal Tokens read from a login or refresh response. Times are seconds on our clock. */
 export interface TokenSet {
@@ -14,6 +15,8 @@ export interface TokenSet {
   receivedAt: number;
   refreshToken?: string;
   refreshTokenExpiresAt?: number;
+  /** The body field the refresh token was read from (its last path segment). */
+  refreshTokenField?: string;
   cookies: Pick<CookieChanges, "set" | "deleted">;
 }
 
@@ -72,6 +75,12 @@ export function readTokenResponse(
     offset: clockOffset(dateHeader, nowSeconds, options.clockToleranceSeconds),
     tolerance: options.clockToleranceSeconds,
     dated: dateHeader !== null && Number.isFinite(Date.parse(dateHeader)),
+    onMismatch: (kind: Kind, configured: number, fromJwt: number) =>
+      warnOnce(
+        options,
+        `expiry-mismatch-${kind}`,
+        `${label}: the configured expiry.${kind}Token gives ${configured} s, the token's own "exp" ${fromJwt} s; check the field's unit (expiresIn: { unit: "milliseconds" }?) or use "jwt"`,
+      ),
   };
   const access = findToken(body, changes.set, options.accessToken);
   if (!access) {
@@ -110,7 +119,11 @@ export function readTokenResponse(
   };
   if (access.from === "body") tokens.accessToken = access.value;
   if (refresh) {
-    if (refresh.from === "body") tokens.refreshToken = refresh.value;
+    if (refresh.from === "body") {
+      tokens.refreshToken = refresh.value;
+      const field = refresh.path?.split(".").pop();
+      if (field) tokens.refreshTokenField = field;
+    }
     const refreshTokenExpiresAt = expiryOf(
       "refresh",
       options.refreshTokenExpiry,
@@ -123,9 +136,21 @@ export function readTokenResponse(
   return tokens;
 }
 
+/** Our clock, the backend's offset from it, and where a configured expiry that disagrees goes. */
+interface ExpiryClock {
+  nowSeconds: number;
+  offset: number;
+  tolerance: number;
+  dated: boolean;
+  /** A configured expiry disagrees with the token's own `exp` by more than the tolerance. */
+  onMismatch?: (kind: Kind, configuredSeconds: number, jwtSeconds: number) => void;
+}
+
 interface FoundToken {
   value: string;
   from: "body" | "cookie";
+  /** The body path it was read from. */
+  path?: string;
   /** Parent object of the body field (where sibling expiry fields are looked up first). */
   parent: unknown;
   cookie?: StoredCookie;
@@ -139,7 +164,7 @@ function findToken(
   for (const path of location.body) {
     const value = readPath(body, path);
     if (typeof value === "string" && value !== "") {
-      return { value, from: "body", parent: parentOf(body, path) };
+      return { value, from: "body", parent: parentOf(body, path), path };
     }
   }
   if (location.cookie) {
@@ -156,13 +181,27 @@ function expiryOf(
   rule: ExpiryOption,
   token: FoundToken,
   body: unknown,
-  clock: { nowSeconds: number; offset: number; tolerance: number; dated: boolean },
+  clock: ExpiryClock,
 ): number | undefined {
   const { nowSeconds, offset } = clock;
   if (typeof rule === "object") {
-    if ("lifetimeSeconds" in rule) return nowSeconds + rule.lifetimeSeconds;
-    if ("expiresIn" in rule) return relative(readPath(body, rule.expiresIn), nowSeconds);
-    return absolute(readPath(body, rule.expiresAt), offset);
+    const configured =
+      "lifetimeSeconds" in rule
+        ? nowSeconds + rule.lifetimeSeconds
+        : "expiresIn" in rule
+          ? relative(readPath(body, rule.expiresIn), nowSeconds, rule.unit)
+          : absolute(readPath(body, rule.expiresAt), offset);
+    const fromJwt = jwtExpiry(token.value, clock);
+    if (configured !== undefined && fromJwt !== undefined) {
+      const gap = Math.abs(configured - fromJwt);
+      if (gap > clock.tolerance)
+        clock.onMismatch?.(
+          kind,
+          Math.round(configured - nowSeconds),
+          Math.round(fromJwt - nowSeconds),
+        );
+    }
+    return configured;
   }
   const fromJwt = jwtExpiry(token.value, clock);
   if (rule === "jwt" || fromJwt !== undefined) return fromJwt;
@@ -187,10 +226,7 @@ function expiryOf(
  * (a backend clock that runs ahead). An `iat` in the past says nothing about clocks: the backend
  * may hand out a token it issued a while ago, whose remaining lifetime must not be stretched.
  */
-function jwtExpiry(
-  token: string,
-  clock: { nowSeconds: number; offset: number; tolerance: number; dated: boolean },
-): number | undefined {
+function jwtExpiry(token: string, clock: ExpiryClock): number | undefined {
   if (token.split(".").length !== 3) return undefined;
   let claims: { exp?: unknown; iat?: unknown };
   try {
@@ -207,9 +243,14 @@ function jwtExpiry(
   return claims.exp - offset;
 }
 
-function relative(value: unknown, nowSeconds: number): number | undefined {
-  const seconds = toNumber(value);
-  return seconds === undefined || seconds < 0 ? undefined : nowSeconds + seconds;
+function relative(
+  value: unknown,
+  nowSeconds: number,
+  unit: "seconds" | "milliseconds" = "seconds",
+): number | undefined {
+  const amount = toNumber(value);
+  if (amount === undefined || amount < 0) return undefined;
+  return nowSeconds + (unit === "milliseconds" ? amount / 1000 : amount);
 }
 
 function absolute(value: unknown, offset: number): number | undefined {
