@@ -31,6 +31,12 @@ export const backend = nextBackend(
         // an HttpOnly `refresh_token` cookie.
         tokens: { accessToken: { body: "accessToken" }, refreshToken: { cookie: "refresh_token" } },
         coordination: coordinationFromEnv(),
+        // Beyond id, name, email, image and roles only what is listed reaches the session (and
+        // the browser); typed in user-fields.ts.
+        profileFields: ["department"],
+        // Re-read the profile at every refresh (every few seconds with the demo's short tokens):
+        // a role changed at the backend reaches the session without signing out.
+        profileRevalidationSeconds: 0,
       }),
     ],
     pages: { signIn: "/signin" },

@@ -51,6 +51,8 @@ export {
   type BackendSessionFields,
   type BackendTokenState,
   type BackendUser,
+  type BackendUserExtras,
+  type MapUserContext,
   type RefreshMode,
   type StoredCookie,
   TERMINAL_SESSION_ERRORS,

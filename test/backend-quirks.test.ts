@@ -78,7 +78,7 @@ const jwt = (claims: Record<string, unknown>) =>
   `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.c2lnbmF0dXJl`;
 
 describe("profile mapping never copies credentials to the session", () => {
-  it("a login body with `token`, `jwt`, expiry and session fields exposes only the profile", async () => {
+  it("a login body with `token`, `jwt`, expiry and session fields exposes only the profile; listed fields never carry a token", async () => {
     const secret = "opaque-access-token-value-1234567890";
     const url = await quirkyBackend((_request, response) =>
       json(response, 200, {
@@ -104,10 +104,23 @@ describe("profile mapping never copies credentials to the session", () => {
       email: "ada@example.com",
       name: "Ada",
       roles: [],
+    });
+    const listed = client(url, {
+      profileFields: ["department", "preferences", "nested", "token", "jwt"],
+    }).browser;
+    await listed.signIn(ADMIN);
+    const withFields = await listed.session();
+    expect(withFields?.user).toEqual({
+      image: null,
+      id: "7",
+      email: "ada@example.com",
+      name: "Ada",
+      roles: [],
       department: "Research",
       preferences: { theme: "dark" },
     });
     expect(JSON.stringify(session)).not.toContain(secret);
+    expect(JSON.stringify(withFields)).not.toContain(secret);
   });
 
   it("from access-token claims only the standard profile is read", async () => {

@@ -120,8 +120,7 @@ describe("Django REST framework + SimpleJWT", () => {
       id: expect.stringMatching(/^\d+$/),
       email: DJANGO_USER.email,
       username: DJANGO_USER.username,
-      first_name: DJANGO_USER.first_name,
-      last_name: DJANGO_USER.last_name,
+      name: `${DJANGO_USER.first_name} ${DJANGO_USER.last_name}`,
     });
     // The expiry is the access token's JWT `exp`: SimpleJWT's lifetime from now.
     const remaining = (session?.accessTokenExpiresAt ?? 0) - clock.now() / 1000;

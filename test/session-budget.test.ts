@@ -80,7 +80,10 @@ describe("session budget", () => {
   });
 
   it("a 20 KB profile field is not stored (logged by name); the session stays within two chunks", async () => {
-    const { client, logger } = await hostileSetup({ profileFieldBytes: 20_000 });
+    const { client, logger } = await hostileSetup(
+      { profileFieldBytes: 20_000 },
+      { profileFields: ["notes"] },
+    );
     const browser = client();
     await browser.signIn(HOSTILE_USER);
     expect(chunksOf(browser)).toBeLessThanOrEqual(MAX_CHUNKS);

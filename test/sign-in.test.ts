@@ -107,8 +107,11 @@ describe("expiry styles", () => {
 });
 
 describe("profile and roles", () => {
-  it("profile endpoint: extra fields reach session.user", async () => {
-    const { client, backend } = await setup({}, { endpoints: { profile: "/users/me" } });
+  it("profile endpoint: listed extra fields reach session.user", async () => {
+    const { client, backend } = await setup(
+      {},
+      { endpoints: { profile: "/users/me" }, profileFields: ["department"] },
+    );
     const browser = client();
     await browser.signIn(ADMIN);
     const session = await browser.session();

@@ -1,4 +1,4 @@
-import type { StoredCookie } from "./types.js";
+import type { BackendUser, StoredCookie } from "./types.js";
 
 /**
  * The result of one refresh attempt, shared by every request that carried the same refresh token.
@@ -18,11 +18,18 @@ export type RefreshOutcome =
       refreshTokenExpiresAt?: number;
       /** The body field the new refresh token came in (sent back under the same name). */
       refreshTokenField?: string;
+      /** The profile re-read with the new tokens (`profileRevalidationSeconds`), when it was. */
+      user?: BackendUser;
+      /** When that profile was read, seconds since the epoch. */
+      profileReadAt?: number;
       /** Backend cookie changes carried by the refresh response. */
       cookies: { set: StoredCookie[]; deleted: Array<{ name: string; path: string }> };
     }
-  /** The backend refused the refresh token (final). */
-  | { kind: "rejected"; status?: number }
+  /**
+   * The session ends (final): the backend refused the refresh token, or (`error:
+   * "AccessRevoked"`) the profile re-read with the new tokens found the user no longer allowed.
+   */
+  | { kind: "rejected"; status?: number; error?: "AccessRevoked" }
   /** The backend could not be reached or answered 429/5xx (try again later). */
   | { kind: "unavailable"; retryAfterSeconds?: number };
 

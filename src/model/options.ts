@@ -3,7 +3,7 @@ import { nonEmptyString, nonNegative, optionalFunction, positive } from "../lib/
 import type { RefreshCoordinator } from "./coordinator.js";
 import type { BackendEvents } from "./events.js";
 import { type OAuth2Options, withOAuth2 } from "./oauth2.js";
-import type { BackendUser } from "./types.js";
+import type { BackendUser, MapUserContext } from "./types.js";
 
 /** An HTTP endpoint of the backend: a path (resolved against `baseUrl`) or a path with a method. */
 export type EndpointOption =
@@ -203,8 +203,37 @@ export interface BackendCredentialsOptions {
    * @default 20000
    */
   lateAnswerLimitMs?: number;
-  /** Maps the profile (or login response when there is no profile endpoint) to the user. @default reads `id`/`sub`, `name`, `email`, `image`, `roles`/`role` from `user`, `data.user`, `data` or the top level */
-  mapUser?: (data: unknown) => BackendUser | null | undefined;
+  /**
+   * Maps the profile (the profile endpoint's body, else the login response) to the user. The
+   * second argument carries the access token's decoded claims and, with a profile endpoint, the
+   * login response.
+   * @default the built-in mapping: `id` (from `id`, `sub`, `user_id`, `userId`, `_id`), `name`
+   * (`name`, else given/family or first/last names, else `username`), `email`, `image`, `roles`
+   * (`roles`, `role`, `groups`: strings, `{ name }` objects, arrays of them), read from `user`,
+   * `data.user`, `data` or the body, the access token's claims filling in; plus `profileFields`
+   */
+  mapUser?: (data: unknown, context: MapUserContext) => BackendUser | null | undefined;
+  /**
+   * Extra profile fields (dot paths) the built-in mapping keeps in the session and exposes on
+   * `session.user` (the last path segment names it), e.g. `["department", "org.name"]`. Nothing
+   * else beyond `id`, `name`, `email`, `image` and `roles` is kept: profiles often carry internal
+   * or sensitive fields. Type them with `BackendUserExtras` (README).
+   * @default []
+   */
+  profileFields?: readonly string[];
+  /** Dot path of the roles in the profile (or the access token's claims), e.g. `"realm_access.roles"`. @default `roles`, else `role`, else `groups` */
+  rolesPath?: string;
+  /** Dot path of the display name, e.g. `"profile.displayName"`. @default `name`, else given/family or first/last names, else `username` */
+  namePath?: string;
+  /**
+   * Re-read the profile (`endpoints.profile`) when a refresh happens and the last read is at least
+   * this many seconds old, and re-apply `allowedRoles` / `authorizeUser`: a user no longer allowed,
+   * or a profile endpoint answering 401/403 to the freshly refreshed token, ends the session with
+   * `session.error = "AccessRevoked"` (and logs out at the backend). A transient failure keeps the
+   * old profile. `0` re-reads at every refresh; `false` never.
+   * @default 300 (with a profile endpoint)
+   */
+  profileRevalidationSeconds?: number | false;
   /** Only users with at least one of these roles may sign in. @default undefined (everyone) */
   allowedRoles?: readonly string[];
   /** A custom sign-in rule, run after `allowedRoles`. Return `false` to refuse. @default undefined */
@@ -288,7 +317,12 @@ export interface ResolvedOptions {
   gracePeriodSeconds: number;
   timeoutMs: number;
   lateAnswerLimitMs: number;
-  mapUser: ((data: unknown) => BackendUser | null | undefined) | undefined;
+  mapUser: ((data: unknown, context: MapUserContext) => BackendUser | null | undefined) | undefined;
+  profileFields: readonly string[];
+  rolesPath: string | undefined;
+  namePath: string | undefined;
+  /** In seconds; `false` when the profile is never re-read. */
+  profileRevalidationSeconds: number | false;
   allowedRoles: readonly string[] | undefined;
   authorizeUser: ((user: BackendUser) => boolean | Promise<boolean>) | undefined;
   exposeAccessToken: boolean;
@@ -416,6 +450,21 @@ export function resolveOptions(given: BackendCredentialsOptions): ResolvedOption
     timeoutMs: positive(OWNER, "timeoutMs", options.timeoutMs, 10_000),
     lateAnswerLimitMs: nonNegative(OWNER, "lateAnswerLimitMs", options.lateAnswerLimitMs, 20_000),
     mapUser: optionalFunction(OWNER, "mapUser", options.mapUser),
+    profileFields: resolveNames("profileFields", options.profileFields) ?? [],
+    rolesPath:
+      options.rolesPath === undefined
+        ? undefined
+        : nonEmptyString(OWNER, "rolesPath", options.rolesPath),
+    namePath:
+      options.namePath === undefined
+        ? undefined
+        : nonEmptyString(OWNER, "namePath", options.namePath),
+    profileRevalidationSeconds:
+      options.profileRevalidationSeconds === false ||
+      endpoints.profile === undefined ||
+      endpoints.profile === false
+        ? false
+        : nonNegative(OWNER, "profileRevalidationSeconds", options.profileRevalidationSeconds, 300),
     allowedRoles: resolveRoles(options.allowedRoles),
     authorizeUser: optionalFunction(OWNER, "authorizeUser", options.authorizeUser),
     exposeAccessToken: options.exposeAccessToken === true,

@@ -2,7 +2,7 @@
  * The signed-in user as the backend describes it. `mapUser` produces it; extra fields are kept
  * and reach `session.user`.
  */
-export interface BackendUser {
+export interface BackendUser extends BackendUserExtras {
   /** Stable user id. */
   id: string;
   /** Display name. */
@@ -18,12 +18,38 @@ export interface BackendUser {
 }
 
 /**
+ * Extra profile fields your app keeps (`profileFields`) or maps itself (`mapUser`). Empty here;
+ * declare them once in your app and they are typed on `BackendUser` and `session.user`:
+ *
+ * @example
+ * ```ts
+ * declare module "authjs-backend-credentials" {
+ *   interface BackendUserExtras { department?: string }
+ * }
+ * // session.user.department: string | undefined
+ * ```
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by the app through declaration merging
+export interface BackendUserExtras {}
+
+/** What `mapUser` receives besides the profile. */
+export interface MapUserContext {
+  /** The access token's decoded claims, when it is a JWT (not verified: for mapping only). */
+  claims: Record<string, unknown> | undefined;
+  /** The login response body, when the profile comes from `endpoints.profile`. */
+  loginBody: unknown;
+}
+
+/**
  * Why a session can no longer call the backend, as exposed on `session.error`.
  *
  * - `RefreshTokenRejected`: the backend refused the refresh token (400/401/403 or `invalid_grant`,
  *   e.g. revoked, reused or expired at the backend). Final: sign the user out.
  * - `RefreshTokenExpired`: the refresh token's known expiry has passed. Final.
  * - `AccessTokenExpired`: the access token expired and no refresh endpoint is configured. Final.
+ * - `AccessRevoked`: re-reading the profile after a refresh found the user no longer allowed
+ *   (`allowedRoles`, `authorizeUser`), or the profile endpoint refused the new token (401/403,
+ *   e.g. a deactivated user). Final.
  * - `RefreshUnavailable`: the last refresh failed for a transient reason (network, timeout, 429,
  *   5xx). The user stays signed in; the refresh is retried with backoff.
  */
@@ -31,6 +57,7 @@ export type BackendSessionError =
   | "RefreshTokenRejected"
   | "RefreshTokenExpired"
   | "AccessTokenExpired"
+  | "AccessRevoked"
   | "RefreshUnavailable";
 
 /** The errors after which the session cannot recover; the app should sign the user out. */
@@ -38,6 +65,7 @@ export const TERMINAL_SESSION_ERRORS: readonly BackendSessionError[] = [
   "RefreshTokenRejected",
   "RefreshTokenExpired",
   "AccessTokenExpired",
+  "AccessRevoked",
 ];
 
 /** A backend cookie as kept in the encrypted session. */
@@ -85,6 +113,8 @@ export interface BackendTokenState {
   cookies: StoredCookie[];
   /** The user's profile and roles. */
   user: BackendUser;
+  /** When the profile was last read, seconds since the epoch (see `profileRevalidationSeconds`). */
+  profileReadAt?: number;
   /** Set when the last refresh failed; see {@link BackendSessionError}. */
   error?: BackendSessionError;
 }
@@ -101,7 +131,7 @@ export interface BackendSessionFields {
 
 declare module "@auth/core/types" {
   interface Session extends BackendSessionFields {}
-  interface User {
+  interface User extends BackendUserExtras {
     /** Roles from the backend profile. */
     roles?: string[];
   }

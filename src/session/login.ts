@@ -79,7 +79,11 @@ export async function loginToBackend(
   const user = await withSignInErrors(runtime, "profile", () =>
     readUser(runtime, partial, response.body),
   );
-  const state = { ...partial, user };
+  const state: BackendTokenState = {
+    ...partial,
+    user,
+    ...(options.profile && { profileReadAt: partial.receivedAt }),
+  };
   if (!(await isAllowed(runtime, user))) {
     await logoutFromBackend(runtime, state);
     throw new BackendSignInError("RoleNotAllowed");

@@ -1,16 +1,10 @@
 import { emit } from "../model/events.js";
 import type { BackendTokenState, RefreshMode } from "../model/types.js";
-import { callBackend, describeFailure, isTimeout, redirectHint } from "./backend-http.js";
+import { redirectHint } from "./backend-http.js";
+import { callLogout } from "./logout-call.js";
 import { refreshIfNeeded } from "./refresh.js";
 import type { Runtime } from "./runtime.js";
-import {
-  accessTokenOf,
-  eventBase,
-  isEnded,
-  needsRefresh,
-  nowSeconds,
-  refreshGrantOf,
-} from "./state.js";
+import { eventBase, isEnded, needsRefresh, refreshGrantOf } from "./state.js";
 
 /**
  * @internal Ends the backend session: calls the logout endpoint with the session's refresh token,
@@ -54,31 +48,4 @@ export async function logoutFromBackend(runtime: Runtime, state: BackendTokenSta
       ? { reason: result.reason }
       : { reason: "ErrorStatus", status: result.status }),
   });
-}
-
-async function callLogout(
-  runtime: Runtime,
-  state: BackendTokenState,
-): Promise<
-  | { status: number; location: string | null; reason?: never }
-  | { status?: undefined; location?: undefined; reason: "NetworkError" | "Timeout" }
-> {
-  const { options } = runtime;
-  const refreshToken = refreshGrantOf(runtime, state)?.token;
-  try {
-    const response = await callBackend(options, options.logout!, {
-      body:
-        refreshToken && state.refreshTokenField && options.echoRefreshField
-          ? { [state.refreshTokenField]: refreshToken }
-          : options.logoutBody(refreshToken),
-      bearer: accessTokenOf(runtime, state),
-      jar: state.cookies,
-      nowSeconds: nowSeconds(runtime),
-    });
-    return { status: response.status, location: response.headers.get("location") };
-  } catch (error) {
-    options.logger.warn(`logout: ${describeFailure(error)}`);
-    const timedOut = isTimeout(error);
-    return { reason: timedOut ? "Timeout" : "NetworkError" };
-  }
 }

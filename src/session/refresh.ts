@@ -16,6 +16,7 @@ import {
 } from "./backend-http.js";
 import { fitSession, logRefusals, sessionBytes } from "./budget.js";
 import { applyCookieChanges } from "./cookie-jar.js";
+import { revalidate, revalidationDue } from "./revalidate.js";
 import type { Runtime } from "./runtime.js";
 import { ended, eventBase, isEnded, needsRefresh, nowSeconds, refreshGrantOf } from "./state.js";
 import { readTokenResponse } from "./token-response.js";
@@ -87,7 +88,7 @@ async function bringUpToDate(
       return bringUpToDate(runtime, next, mode === "force" ? "auto" : mode, true);
     }
     case "rejected":
-      return ended(state, "RefreshTokenRejected");
+      return ended(state, outcome.error ?? "RefreshTokenRejected");
     case "unavailable":
       return { ...state, error: "RefreshUnavailable" };
   }
@@ -242,8 +243,10 @@ function applyRotation(
     receivedAt: outcome.receivedAt,
     ...(state.signedInAt !== undefined && { signedInAt: state.signedInAt }),
     cookies: applyCookieChanges(state.cookies, outcome.cookies, nowSeconds(runtime)),
-    user: state.user,
+    user: outcome.user ?? state.user,
   };
+  const profileReadAt = outcome.profileReadAt ?? state.profileReadAt;
+  if (profileReadAt !== undefined) next.profileReadAt = profileReadAt;
   if (outcome.accessToken !== undefined) next.accessToken = outcome.accessToken;
   // Keep the old refresh token when the backend sent none (RFC 6749 §6).
   const refreshToken = outcome.refreshToken ?? state.refreshToken;
@@ -269,10 +272,19 @@ async function refreshAtBackend(
   const { options } = runtime;
   const started = Date.now();
   const { result, failure } = await callRefreshEndpoint(runtime, state, token);
+  if (result.outcome.kind === "rotated") {
+    const rotated = applyRotation(runtime, state, result.outcome);
+    if (revalidationDue(runtime, rotated)) {
+      result.outcome = await revalidate(runtime, rotated, result.outcome);
+    }
+  }
   const durationMs = Date.now() - started;
   const base = eventBase(runtime, state);
   const { events, logger } = options;
-  if (result.outcome.kind === "rotated") {
+  if (result.outcome.kind === "rejected" && result.outcome.error === "AccessRevoked") {
+    emit(events, logger, "refreshSucceeded", { ...base, durationMs, late: false });
+    emit(events, logger, "sessionEnded", { ...base, reason: "AccessRevoked" });
+  } else if (result.outcome.kind === "rotated") {
     const late = durationMs > options.timeoutMs;
     // The request that started it left with the old tokens: keep the rotation for its next
     // request even when the grace period is shorter (or 0), or the retired token comes back.

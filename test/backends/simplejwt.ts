@@ -2,8 +2,8 @@
  * Django REST framework + djangorestframework-simplejwt: the provider options for SimpleJWT's
  * standard URLs (`TokenObtainPairView`, `TokenRefreshView`, `TokenBlacklistView`) and a
  * `/api/users/me/` profile view. Options only: no `mapUser` is needed, the default mapping reads
- * `id` (Django's integer primary key, stored as a string), `email` and keeps `username`,
- * `first_name` and `last_name` as extra profile fields. Expiries come from the JWTs' `exp`.
+ * `id` (Django's integer primary key, stored as a string), `email`, and the name from `first_name`
+ * and `last_name`; `profileFields` keeps the `username`. Expiries come from the JWTs' `exp`.
  *
  * Used by test/django-simplejwt.test.ts against a real Django (test/servers/django/).
  */
@@ -29,5 +29,7 @@ export function simpleJwtOptions(baseUrl: string) {
     },
     // SimpleJWT reads `{ "refresh": "…" }` at both the refresh and the blacklist endpoint.
     refreshTokenTransport: { body: "refresh" },
+    // The name comes from first_name + last_name; keep the username too.
+    profileFields: ["username"],
   } satisfies BackendCredentialsOptions;
 }

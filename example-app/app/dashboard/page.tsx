@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { auth, backend } from "@/auth";
+import { departmentOf } from "@/user-fields";
 import { ItemCount } from "./item-count";
 import { Items } from "./items";
 
@@ -33,6 +34,8 @@ export default async function DashboardPage() {
           <dd data-testid="user-email">{session?.user?.email}</dd>
           <dt>Roles</dt>
           <dd data-testid="user-roles">{session?.user?.roles?.join(", ")}</dd>
+          <dt>Department</dt>
+          <dd data-testid="user-department">{departmentOf(session)}</dd>
           <dt>Access token expires</dt>
           <dd>
             {expiresAt ? (

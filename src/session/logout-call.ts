@@ -1,0 +1,35 @@
+import type { BackendTokenState } from "../model/types.js";
+import { callBackend, describeFailure, isTimeout } from "./backend-http.js";
+import type { Runtime } from "./runtime.js";
+import { accessTokenOf, nowSeconds, refreshGrantOf } from "./state.js";
+
+/**
+ * @internal One call to the logout endpoint with the session's refresh token (in the logout
+ * body), access token and cookies. Never throws: a failure is a status or a reason.
+ */
+export async function callLogout(
+  runtime: Runtime,
+  state: BackendTokenState,
+): Promise<
+  | { status: number; location: string | null; reason?: never }
+  | { status?: undefined; location?: undefined; reason: "NetworkError" | "Timeout" }
+> {
+  const { options } = runtime;
+  const refreshToken = refreshGrantOf(runtime, state)?.token;
+  try {
+    const response = await callBackend(options, options.logout!, {
+      body:
+        refreshToken && state.refreshTokenField && options.echoRefreshField
+          ? { [state.refreshTokenField]: refreshToken }
+          : options.logoutBody(refreshToken),
+      bearer: accessTokenOf(runtime, state),
+      jar: state.cookies,
+      nowSeconds: nowSeconds(runtime),
+    });
+    return { status: response.status, location: response.headers.get("location") };
+  } catch (error) {
+    options.logger.warn(`logout: ${describeFailure(error)}`);
+    const timedOut = isTimeout(error);
+    return { reason: timedOut ? "Timeout" : "NetworkError" };
+  }
+}
