@@ -116,20 +116,28 @@ export async function startBackend(): Promise<Child & { url: string }> {
 export async function startApp(
   backendUrl: string,
   mode: "start" | "dev" = "start",
+  {
+    dir = APP_DIR,
+    name = "app",
+    readyPath = "/",
+  }: { dir?: string; name?: string; readyPath?: string } = {},
 ): Promise<Child & { url: string; logFile: string; secret: string }> {
-  if (mode === "start" && !existsSync(join(APP_DIR, ".next", "BUILD_ID"))) {
+  if (mode === "start" && !existsSync(join(dir, ".next", "BUILD_ID"))) {
     throw new Error("example-app is not built: run `node scripts/e2e.mjs` (it runs `next build`)");
   }
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const nextBin = join(ROOT, "node_modules", "next", "dist", "bin", "next");
-  const logFile = join(RESULTS_DIR, mode === "start" ? "app-server.log" : "app-dev-server.log");
+  const logFile = join(
+    RESULTS_DIR,
+    mode === "start" ? `${name}-server.log` : `${name}-dev-server.log`,
+  );
   const secret = randomBytes(32).toString("base64url");
   const child = startChild(
     process.execPath,
     [nextBin, mode, "--port", String(port), "--hostname", "127.0.0.1"],
     {
-      cwd: APP_DIR,
+      cwd: dir,
       env: {
         ...process.env,
         NODE_ENV: mode === "start" ? "production" : "development",
@@ -147,7 +155,7 @@ export async function startApp(
     child,
     async () => {
       try {
-        const response = await fetch(`${url}/`, { redirect: "manual" });
+        const response = await fetch(`${url}${readyPath}`, { redirect: "manual" });
         await response.body?.cancel();
         return response.status === 200 ? true : undefined;
       } catch {
@@ -158,3 +166,28 @@ export async function startApp(
   );
   return { ...child, url, logFile, secret };
 }
+
+/**
+ * `next build` of the app in `dir` (production), its output in test-results/<name>-build.log.
+ * Rejects with the log's tail when the build fails.
+ */
+export async function buildApp(
+  dir: string,
+  name: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<void> {
+  const nextBin = join(ROOT, "node_modules", "next", "dist", "bin", "next");
+  const logFile = join(RESULTS_DIR, `${name}-build.log`);
+  const child = startChild(process.execPath, [nextBin, "build"], {
+    cwd: dir,
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", ...env },
+    logFile,
+  });
+  const code = await new Promise<number | null>((resolve) =>
+    child.process.once("exit", (exitCode) => resolve(exitCode)),
+  );
+  if (code !== 0) throw new Error(`next build of ${name} failed:\n${child.output().slice(-3000)}`);
+}
+
+/** The repository root (for apps built inside it, e.g. from the README). */
+export const REPOSITORY_ROOT = ROOT;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   ADMIN,
+  appLog,
   browserSuite,
   control,
   expectDashboard,
@@ -28,8 +29,9 @@ describe("scenario 1: sign-in, errors and roles", () => {
     expect(stats.items).toBe(1);
   });
 
-  it("1b a wrong password shows the error message on /signin", async () => {
+  it("1b a wrong password shows the error message on /signin, and the server logs one line without a stack trace", async () => {
     const { page } = await openContext(suite.browser, "01b-wrong-password");
+    const logBefore = appLog().length;
     await page.goto("/signin");
     await fillSignIn(page, { email: USER.email, password: "not-the-password" });
     const error = page.getByTestId("sign-in-error");
@@ -40,6 +42,10 @@ describe("scenario 1: sign-in, errors and roles", () => {
     await screenshot(page, "01b-wrong-password-message");
     expect(new URL(page.url()).pathname).toBe("/signin");
     expect((await control.stats()).loginFailed).toBe(1);
+    // The app's default logging (nextBackend's backendAuthLogger): one line, no stack.
+    const logged = appLog().slice(logBefore);
+    expect(logged.match(/sign-in refused \(InvalidCredentials\)/g)).toHaveLength(1);
+    expect(logged).not.toMatch(/CredentialsSignin|^\s+at /m);
     // Still signed out: the dashboard sends us back to the sign-in page.
     await page.goto("/dashboard");
     expect(new URL(page.url()).pathname).toBe("/signin");

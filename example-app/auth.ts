@@ -41,17 +41,6 @@ export const backend = nextBackend(
     ],
     pages: { signIn: "/signin" },
     session: { strategy: "jwt" },
-    logger: {
-      error(error) {
-        // A refused sign-in is not a server fault; Auth.js would log it with a stack trace.
-        const { type, code } = error as { type?: string; code?: string };
-        if (type === "CredentialsSignin") {
-          console.warn(`[auth] sign-in refused (${code ?? "credentials"})`);
-          return;
-        }
-        console.error("[auth][error]", error);
-      },
-    },
   },
   {
     // A harmless backend cookie copied to the browser (HttpOnly) to show the option; the refresh

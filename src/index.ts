@@ -1,3 +1,4 @@
+export { backendAuthLogger } from "./auth-logger.js";
 export {
   type BackendAuth,
   backendAuthFromToken,

@@ -1,4 +1,5 @@
 import { type AuthConfig, setEnvDefaults } from "@auth/core";
+import { backendAuthLogger } from "../auth-logger.js";
 import { authSecrets } from "../lib/auth-secrets.js";
 import { checkPath } from "../lib/option-checks.js";
 import { safeCallbackPath } from "../lib/redirects.js";
@@ -113,9 +114,13 @@ export function createNextContext(config: AuthConfig, options: NextBackendOption
   };
 }
 
-/** next-auth's defaults: secrets from the environment, basePath from AUTH_URL or `/api/auth`. */
+/**
+ * next-auth's defaults (secrets from the environment, basePath from AUTH_URL or `/api/auth`),
+ * and our quiet logger when the app has none: a refused sign-in is one line, not a stack trace.
+ */
 function withEnvDefaults(config: AuthConfig): ResolvedAuthConfig {
   const resolved = { ...config };
+  resolved.logger ??= backendAuthLogger;
   if (!resolved.secret?.length) {
     const secrets = authSecrets();
     if (secrets.length > 0) resolved.secret = secrets;

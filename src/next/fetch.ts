@@ -1,7 +1,7 @@
 import { redirect } from "next/navigation";
 import { type BackendAuth, backendAuthFromToken } from "../backend-auth.js";
 import { BackendAuthError } from "../model/errors.js";
-import { runtimeFor } from "../session/runtime.js";
+import { runtimeFor, runtimeOf } from "../session/runtime.js";
 import { readSessionToken, stateOf } from "../session/session-cookie.js";
 import type { NextContext } from "./context.js";
 import { currentRequest, pathWithParams } from "./request-info.js";
@@ -22,55 +22,87 @@ import { staleMarker } from "./stale-marker.js";
  */
 export type BackendFetch = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
+/** @internal The current request's credentials, with what a redirect through `refreshPath` needs. */
+export interface ResolvedAuth {
+  auth: BackendAuth;
+  /** The page being rendered: the `callbackUrl` of our redirects. */
+  path: string;
+  /** The `stale` marker of the session, for the refresh route. */
+  stale: string;
+}
+
+/**
+ * @internal The one rule of the Next.js layer for "credentials now, without writing cookies"
+ * (`backend.fetch`, `backend.getAuth`, `backend.axios`): returns a valid access token, or
+ * redirects: no session → sign-in; expired here → `refreshPath`; ended → `expiredPath`.
+ */
+export async function resolveAuth(context: NextContext): Promise<ResolvedAuth> {
+  const config = context.config("never");
+  const request = await currentRequest();
+  const { signInPath, expiredPath } = context.options;
+  const token = await readSessionToken(config, request);
+  const state = stateOf(token);
+  if (!token || !state) redirect(pathWithParams(signInPath, { callbackUrl: request.path }));
+  const stale = await staleMarker(config, state);
+  try {
+    const auth = await backendAuthFromToken(config, token, { refresh: "never" });
+    return { auth, path: request.path, stale };
+  } catch (error) {
+    if (!(error instanceof BackendAuthError)) throw error;
+    if (error.code === "NoSession") {
+      redirect(pathWithParams(signInPath, { callbackUrl: request.path }));
+    }
+    if (!error.transient) redirect(pathWithParams(expiredPath, { callbackUrl: request.path }));
+    // Expired here and not refreshable without a cookie write: refresh in the route handler.
+    refreshRedirect(context, { path: request.path, stale });
+  }
+}
+
+/**
+ * @internal After the backend answered 401 (or the token expired here): redirect through
+ * `refreshPath`, which refreshes once, saves the cookie and redirects back to `path`.
+ */
+export function refreshRedirect(
+  context: NextContext,
+  { path, stale }: Pick<ResolvedAuth, "path" | "stale">,
+): never {
+  redirect(pathWithParams(context.options.refreshPath, { callbackUrl: path, stale }));
+}
+
+/** @internal The `baseUrl` of the provider that made the session (or the first one). */
+export function backendBaseUrl(context: NextContext, auth?: BackendAuth): URL {
+  const providers = context.config("never").providers;
+  const id = auth?.token.backend?.provider;
+  const runtime =
+    id === undefined ? providers.map(runtimeOf).find(Boolean) : runtimeFor(providers, id);
+  if (!runtime) throw new BackendAuthError("NoSession", "no BackendCredentials provider");
+  return runtime.options.baseUrl;
+}
+
 /** @internal */
 export function createBackendFetch(context: NextContext): {
   fetch: BackendFetch;
   getAuth: () => Promise<BackendAuth>;
 } {
-  async function resolveAuth(): Promise<{ auth: BackendAuth; path: string; stale: string }> {
-    const config = context.config("never");
-    const request = await currentRequest();
-    const { signInPath, refreshPath, expiredPath } = context.options;
-    const token = await readSessionToken(config, request);
-    const state = stateOf(token);
-    if (!token || !state) redirect(pathWithParams(signInPath, { callbackUrl: request.path }));
-    const stale = await staleMarker(config, state);
-    try {
-      const auth = await backendAuthFromToken(config, token, { refresh: "never" });
-      return { auth, path: request.path, stale };
-    } catch (error) {
-      if (!(error instanceof BackendAuthError)) throw error;
-      if (error.code === "NoSession") {
-        redirect(pathWithParams(signInPath, { callbackUrl: request.path }));
-      }
-      if (!error.transient) redirect(pathWithParams(expiredPath, { callbackUrl: request.path }));
-      // Expired here and not refreshable without a cookie write: refresh in the route handler.
-      redirect(pathWithParams(refreshPath, { callbackUrl: request.path, stale }));
-    }
-  }
-
   const backendFetch: BackendFetch = async (input, init = {}) => {
-    const { auth, path, stale } = await resolveAuth();
-    const config = context.config("never");
-    const provider = auth.token.backend?.provider ?? "";
-    const baseUrl = runtimeFor(config.providers, provider)?.options.baseUrl;
-    if (!baseUrl) throw new BackendAuthError("NoSession", "no BackendCredentials provider");
+    const resolved = await resolveAuth(context);
+    const baseUrl = backendBaseUrl(context, resolved.auth);
     const target = new URL(input, baseUrl);
     if (target.origin !== baseUrl.origin) {
       throw new TypeError("backend.fetch: only URLs on the backend's origin receive credentials");
     }
     const response = await fetch(target, {
       ...init,
-      headers: auth.headers(target, init.headers),
+      headers: resolved.auth.headers(target, init.headers),
       cache: init.cache ?? "no-store",
     });
     if (response.status === 401) {
       // Not awaited: under Next.js's patched fetch the body is tee'd and cancel() never settles.
       void response.body?.cancel().catch(() => {});
-      redirect(pathWithParams(context.options.refreshPath, { callbackUrl: path, stale }));
+      refreshRedirect(context, resolved);
     }
     return response;
   };
 
-  return { fetch: backendFetch, getAuth: async () => (await resolveAuth()).auth };
+  return { fetch: backendFetch, getAuth: async () => (await resolveAuth(context)).auth };
 }

@@ -1,5 +1,7 @@
 import type { AuthConfig } from "@auth/core";
+import type { AxiosInstance } from "axios";
 import type { BackendAuth } from "../backend-auth.js";
+import { createBackendAxios } from "./axios.js";
 import { createNextContext, type NextBackendOptions } from "./context.js";
 import { type BackendFetch, createBackendFetch } from "./fetch.js";
 import {
@@ -28,6 +30,13 @@ export interface NextBackend {
   fetch: BackendFetch;
   /** The current session's backend credentials (access token, cookie header) for other HTTP clients. Redirects like `fetch` when there is none. */
   getAuth(): Promise<BackendAuth>;
+  /**
+   * Installs the session's credentials on your axios instance (and returns it), with the
+   * redirects of `fetch`: only the backend's origin receives credentials; no session → sign-in;
+   * an expired token or a 401 → `refreshPath` (one refresh, then the request runs again); an
+   * ended session → `expiredPath`. For Server Components, server actions and route handlers.
+   */
+  axios(instance: AxiosInstance): AxiosInstance;
   /**
    * Route handlers for `refreshPath`: `export const { GET, POST } = backend.refreshRoute`. Sets a
    * short-lived `authjs-backend.retried` cookie (HttpOnly, scoped to `refreshPath`) so that a token
@@ -77,6 +86,7 @@ export function nextBackend(config: AuthConfig, options: NextBackendOptions = {}
     proxy: (proxyOptions) => createProxy(context, proxyOptions),
     fetch,
     getAuth,
+    axios: createBackendAxios(context),
     refreshRoute: createRefreshRoute(context),
     expiredRoute: createExpiredRoute(context),
     login: (signIn, formData, loginOptions) => loginAction(context, signIn, formData, loginOptions),

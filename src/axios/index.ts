@@ -1,0 +1,1 @@
+export { type BackendAxiosOptions, withBackendAuth } from "./backend-axios.js";
