@@ -1,25 +1,10 @@
-/**
- * A real third-party backend: Django REST framework + djangorestframework-simplejwt (Debian
- * packages) with ROTATE_REFRESH_TOKENS and BLACKLIST_AFTER_ROTATION, configured by options alone
- * (test/backends/simplejwt.ts). Every count is what reached Django, as seen by a counting proxy
- * in front of it. Django checks token lifetimes on the real clock; the provider runs on a stopped
- * clock that the test moves forward to make its access token due, while Django still accepts it.
- */
-import { randomUUID } from "node:crypto";
-import type { AuthConfig } from "@auth/core";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import {
-  BackendCredentials,
-  type BackendCredentialsOptions,
-  MemoryCoordinator,
-  withBackend,
-} from "../src/index.js";
+import type { BackendCredentialsOptions } from "../src/index.js";
 import { simpleJwtOptions } from "./backends/simplejwt.js";
-import { AuthClient } from "./harness/auth-client.js";
-import { ORIGIN, SECRET, SESSION_COOKIE } from "./harness/constants.js";
+import { ORIGIN, SESSION_COOKIE } from "./harness/constants.js";
 import { startCountingProxy } from "./harness/counting-proxy.js";
 import { DJANGO_USER, type DjangoServer, startDjango } from "./harness/django-server.js";
-import { recordingAuthLogger, recordingLogger } from "./harness/recorders.js";
+import { providerSetup } from "./harness/provider-setup.js";
 import { signInCode, tokenFromResponse } from "./harness/responses.js";
 
 const LOGIN = "/api/token/";
@@ -62,34 +47,9 @@ const TOKEN_NOT_VALID = { status: 401, body: expect.objectContaining({ code: "to
 async function djangoSetup(providerOptions: Partial<BackendCredentialsOptions> = {}) {
   const proxy = await startCountingProxy(django.url);
   onTestFinished(() => proxy.close());
-  const logger = recordingLogger();
-  // Stopped: only `advance` moves it, so backoffs and grace windows do not depend on how long a
-  // step (a Django restart) takes. Django's real clock drifts from it by the test's duration,
-  // well within clockToleranceSeconds; the 250 s jumps are corrected through Django's Date header.
-  let now = Date.now();
-  const clock = {
-    now: () => now,
-    advance(seconds: number) {
-      now += seconds * 1000;
-    },
-  };
-  const config = withBackend({
-    secret: SECRET,
-    trustHost: true,
-    basePath: "/auth",
-    session: { strategy: "jwt" },
-    logger: recordingAuthLogger(logger),
-    providers: [
-      BackendCredentials({
-        ...simpleJwtOptions(proxy.url),
-        now: clock.now,
-        logger,
-        coordination: new MemoryCoordinator({ now: clock.now, scope: `test-${randomUUID()}` }),
-        ...providerOptions,
-      }),
-    ],
-  }) as AuthConfig;
-  return { proxy, logger, clock, config, client: () => new AuthClient(config) };
+  // A stopped clock: Django's real clock drifts from it by the test's duration, well within
+  // clockToleranceSeconds; the 250 s jumps are corrected through Django's Date header.
+  return { proxy, ...providerSetup({ ...simpleJwtOptions(proxy.url), ...providerOptions }) };
 }
 
 /** {@link djangoSetup} with a browser signed in as {@link DJANGO_USER}. */

@@ -1,24 +1,8 @@
-/**
- * The `oauth2` option against a real RFC 6749 authorization server (`@node-oauth/oauth2-server`,
- * test/servers/oauth2): password grant at sign-in with either client authentication, the
- * refresh_token grant with rotation (a new refresh token every time, the old one revoked),
- * RFC 7009 revocation at sign-out, RFC 6749 §5.2 errors. Every count is what the server saw.
- */
-import { randomUUID } from "node:crypto";
-import type { AuthConfig } from "@auth/core";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { BackendCredentials, MemoryCoordinator, withBackend } from "../src/index.js";
 import { type OAuth2Overrides, oauth2Options } from "./backends/oauth2.js";
-import {
-  AuthClient,
-  recordingLogger,
-  SECRET,
-  SESSION_COOKIE,
-  signInCode,
-  tokenFromResponse,
-} from "./harness/index.js";
+import { SESSION_COOKIE, signInCode, tokenFromResponse } from "./harness/index.js";
 import { ALICE, OAUTH2_CLIENT, OAUTH2_USER, startOAuth2Server } from "./harness/oauth2-server.js";
-import { recordingAuthLogger } from "./harness/recorders.js";
+import { providerSetup } from "./harness/provider-setup.js";
 
 const TOKEN = "/oauth/token";
 const REVOKE = "/oauth/revoke";
@@ -30,33 +14,8 @@ const REVOKE = "/oauth/revoke";
 async function oauth2Setup(overrides: OAuth2Overrides = {}) {
   const server = await startOAuth2Server();
   onTestFinished(() => server.stop());
-  const logger = recordingLogger();
-  let now = Date.now();
-  const clock = {
-    now: () => now,
-    /** Moves the relying party's clock (not the server's) forward by `seconds`. */
-    advance(seconds: number) {
-      now += seconds * 1000;
-    },
-  };
-  const config = withBackend({
-    secret: SECRET,
-    trustHost: true,
-    basePath: "/auth",
-    session: { strategy: "jwt" },
-    logger: recordingAuthLogger(logger),
-    providers: [
-      BackendCredentials(
-        oauth2Options(server.url, {
-          now: clock.now,
-          logger,
-          coordination: new MemoryCoordinator({ now: clock.now, scope: `test-${randomUUID()}` }),
-          ...overrides,
-        }),
-      ),
-    ],
-  }) as AuthConfig;
-  return { server, config, logger, clock, client: () => new AuthClient(config) };
+  // The relying party's clock (not the server's) only moves when the test advances it.
+  return { server, ...providerSetup(oauth2Options(server.url, overrides)) };
 }
 
 /** {@link oauth2Setup} with a browser signed in as alice; `before` is the stored backend state. */

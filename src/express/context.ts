@@ -4,6 +4,7 @@ import { stringifySetCookie } from "cookie";
 import type { Request, Response } from "express";
 import { authSecrets } from "../lib/auth-secrets.js";
 import { checkPath } from "../lib/option-checks.js";
+import { routedPathname } from "../lib/redirects.js";
 import type { RefreshMode } from "../model/types.js";
 import { runtimeOf } from "../session/runtime.js";
 import { runSessionAction } from "../session/session-action.js";
@@ -70,8 +71,8 @@ export function createExpressContext(
     config: variant,
     isAuthRoute(req) {
       // Express routes case-insensitively and ignores repeated and trailing slashes by default.
-      const path = normalise(pathnameOf(req.originalUrl ?? req.url));
-      const basePath = normalise(variant("auto").basePath);
+      const path = routedPathname(pathnameOf(req.originalUrl ?? req.url));
+      const basePath = routedPathname(variant("auto").basePath);
       return path === basePath || path.startsWith(`${basePath}/`);
     },
   };
@@ -80,21 +81,6 @@ export function createExpressContext(
 function pathnameOf(url: string): string {
   const end = url.search(/[?#]/);
   return end === -1 ? url : url.slice(0, end);
-}
-
-function normalise(pathname: string): string {
-  let decoded = pathname;
-  try {
-    decoded = decodeURIComponent(pathname);
-  } catch {
-    // keep it as it is
-  }
-  return (
-    decoded
-      .replace(/\/{2,}/g, "/")
-      .replace(/\/+$/, "")
-      .toLowerCase() || "/"
-  );
 }
 
 /**

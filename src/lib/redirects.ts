@@ -34,3 +34,23 @@ function hasControlCharacter(text: string): boolean {
   }
   return false;
 }
+
+/**
+ * A pathname as a server may route it: percent-decoded, repeated slashes collapsed, no trailing
+ * slash, lower case. Compare our own routes in this form ("/api/auth/expired/" and
+ * "/API//auth/expired" reach the same handler).
+ */
+export function routedPathname(pathname: string): string {
+  let decoded = pathname;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    // keep it as it is
+  }
+  return (
+    decoded
+      .replace(/\/{2,}/g, "/")
+      .replace(/\/+$/, "")
+      .toLowerCase() || "/"
+  );
+}

@@ -2,7 +2,7 @@ import { type AuthConfig, setEnvDefaults } from "@auth/core";
 import { backendAuthLogger } from "../auth-logger.js";
 import { authSecrets } from "../lib/auth-secrets.js";
 import { checkPath } from "../lib/option-checks.js";
-import { safeCallbackPath } from "../lib/redirects.js";
+import { routedPathname, safeCallbackPath } from "../lib/redirects.js";
 import type { RefreshMode } from "../model/types.js";
 import { runtimeOf } from "../session/runtime.js";
 import { withBackend } from "../with-backend.js";
@@ -71,22 +71,8 @@ export function createNextContext(config: AuthConfig, options: NextBackendOption
     }
     return resolved;
   };
-  // Compared after the normalisation a server may apply before routing (Next.js redirects a
-  // trailing slash and collapses repeated ones): "/api/auth/expired/" is our route too.
-  const normalise = (pathname: string) => {
-    let decoded = pathname;
-    try {
-      decoded = decodeURIComponent(pathname);
-    } catch {
-      // keep it as it is
-    }
-    return (
-      decoded
-        .replace(/\/{2,}/g, "/")
-        .replace(/\/+$/, "")
-        .toLowerCase() || "/"
-    );
-  };
+  // Compared as the server routes them: "/api/auth/expired/" is our route too.
+  const normalise = routedPathname;
   const isOwnRoute = (pathname: string) => {
     const path = normalise(pathname);
     const basePath = normalise(variant("auto").basePath);

@@ -1,17 +1,9 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { AuthConfig } from "@auth/core";
 import { onTestFinished } from "vitest";
-import {
-  BackendCredentials,
-  type BackendCredentialsOptions,
-  MemoryCoordinator,
-  withBackend,
-} from "../../src/index.js";
-import { AuthClient } from "./auth-client.js";
-import { SECRET } from "./constants.js";
-import { recordingAuthLogger, recordingLogger } from "./recorders.js";
+import type { BackendCredentialsOptions } from "../../src/index.js";
+import { providerSetup } from "./provider-setup.js";
 
 /**
  * What a hostile or careless backend does. Every knob is off by default; the rest is a small,
@@ -244,32 +236,13 @@ export async function hostileSetup(
   providerOptions: Partial<BackendCredentialsOptions> = {},
 ) {
   const backend = await startHostileBackend(behaviour);
-  const logger = recordingLogger();
-  let now = Date.now();
-  const clock = {
-    now: () => now,
-    /** Moves the clock forward by `seconds`. */
-    advance(seconds: number) {
-      now += seconds * 1000;
-    },
+  return {
+    backend,
+    ...providerSetup({
+      baseUrl: backend.url,
+      endpoints: { logout: "/auth/logout" },
+      tokens: { accessToken: { body: "accessToken" }, refreshToken: { body: "refreshToken" } },
+      ...providerOptions,
+    }),
   };
-  const config = withBackend({
-    secret: SECRET,
-    trustHost: true,
-    basePath: "/auth",
-    session: { strategy: "jwt" },
-    logger: recordingAuthLogger(logger),
-    providers: [
-      BackendCredentials({
-        baseUrl: backend.url,
-        endpoints: { logout: "/auth/logout" },
-        tokens: { accessToken: { body: "accessToken" }, refreshToken: { body: "refreshToken" } },
-        now: clock.now,
-        logger,
-        coordination: new MemoryCoordinator({ now: clock.now, scope: `test-${randomUUID()}` }),
-        ...providerOptions,
-      }),
-    ],
-  }) as AuthConfig;
-  return { backend, config, logger, clock, client: () => new AuthClient(config) };
 }
