@@ -11,10 +11,19 @@ import {
   BackendCredentials,
   type BackendCredentialsOptions,
   MemoryCoordinator,
+  safeCallbackPath,
   withBackend,
 } from "../src/index.js";
 import { isReservedCookieName, readSetCookies } from "../src/session/cookie-jar.js";
-import { ADMIN, AuthClient, recordingLogger, SECRET, signedIn } from "./harness/index.js";
+import {
+  ADMIN,
+  AuthClient,
+  HOSTILE_USER,
+  hostileSetup,
+  recordingLogger,
+  SECRET,
+  signedIn,
+} from "./harness/index.js";
 
 type Handler = (
   request: IncomingMessage & { body: string },
@@ -259,5 +268,131 @@ describe("cookie paths the browser could not be given", () => {
       ["pref", "/auth"],
       ["other", "/auth"],
     ]);
+  });
+});
+
+describe("guards only unusual backends and inputs reach", () => {
+  it("safeCallbackPath: paths that become //host only after URL parsing fall back to /", () => {
+    for (const value of [
+      "/.//evil.example",
+      "/x/..//evil.example",
+      "http://localhost:3000//evil.example",
+      "/./\\evil.example",
+    ]) {
+      expect(safeCallbackPath(value, "http://localhost:3000"), value).toBe("/");
+    }
+  });
+
+  for (const [label, status, body] of [
+    ["a plain 401 without a body", 401, ""],
+    ["invalid_grant with status 409", 409, { error: "invalid_grant" }],
+    ["invalid_grant in a 200", 200, { error: "invalid_grant" }],
+  ] as const) {
+    it(`refresh answered ${label}: the session ends with RefreshTokenRejected and is never refreshed again`, async () => {
+      let refreshes = 0;
+      const url = await quirkyBackend((request, response) => {
+        if (request.url === "/auth/login") {
+          return json(response, 200, {
+            accessToken: "a0-access-token",
+            refreshToken: "r0-refresh-token",
+            expiresIn: 600,
+            id: "1",
+          });
+        }
+        refreshes++;
+        if (typeof body === "string") {
+          response.writeHead(status);
+          response.end();
+          return;
+        }
+        return json(response, status, body);
+      });
+      const { browser, advance } = client(url);
+      await browser.signIn(ADMIN);
+      advance(590);
+      expect((await browser.session())?.error).toBe("RefreshTokenRejected");
+      advance(590);
+      await browser.session();
+      expect(refreshes).toBe(1);
+    });
+  }
+
+  it("a backend clock 2 minutes ahead and no Date header: the JWT's iat corrects the expiry", async () => {
+    const url = await quirkyBackend((_request, response) => {
+      response.sendDate = false;
+      const iat = Math.floor(Date.now() / 1000) + 120;
+      return json(response, 200, {
+        accessToken: jwt({ sub: "1", iat, exp: iat + 600 }),
+        refreshToken: "r0-refresh-token",
+        id: "1",
+      });
+    });
+    const { browser } = client(url);
+    await browser.signIn(ADMIN);
+    const state = (await browser.token())?.backend;
+    const lifetime = (state?.accessTokenExpiresAt ?? 0) - (state?.receivedAt ?? 0);
+    expect(lifetime).toBeGreaterThan(595);
+    expect(lifetime).toBeLessThan(605);
+  });
+
+  it("a rotated refresh token's own expiry replaces the old one (sliding refresh expiry)", async () => {
+    let rotation = 0;
+    const url = await quirkyBackend((request, response) => {
+      if (request.url !== "/auth/login") rotation++;
+      return json(response, 200, {
+        accessToken: `a${rotation}-access-token`,
+        refreshToken: `r${rotation}-refresh-token`,
+        expiresIn: 600,
+        refreshExpiresIn: request.url === "/auth/login" ? 3600 : 7200,
+        id: "1",
+      });
+    });
+    const { browser, advance } = client(url);
+    await browser.signIn(ADMIN);
+    const before = (await browser.token())?.backend;
+    advance(590);
+    await browser.session();
+    const after = (await browser.token())?.backend;
+    expect(rotation).toBe(1);
+    expect((after?.refreshTokenExpiresAt ?? 0) - (after?.receivedAt ?? 0)).toBeCloseTo(7200, 0);
+    expect(after?.refreshTokenExpiresAt).toBeGreaterThan(
+      (before?.refreshTokenExpiresAt ?? 0) + 3000,
+    );
+  });
+
+  it("sign-out sends the refresh token in the logout body: a backend that revokes by body only rejects it afterwards", async () => {
+    const { backend, client: hostileClient } = await hostileSetup();
+    const browser = hostileClient();
+    await browser.signIn(HOSTILE_USER);
+    const refreshToken = (await browser.token())?.backend?.refreshToken;
+    expect(refreshToken).toBeTruthy();
+    await browser.signOut();
+    expect(backend.stats.logout).toBe(1);
+    const replay = await fetch(`${backend.url}/auth/refresh`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refreshToken }),
+    });
+    expect(replay.status).toBe(401);
+  });
+
+  it("a late request holding a token five rotations old follows the whole chain to the newest tokens (no reuse)", async () => {
+    const { backend, browser, clock } = await signedIn(
+      { tokenPlacement: "body", accessTokenTtlSeconds: 20 },
+      { gracePeriodSeconds: 90 },
+    );
+    const oldest = browser.clone();
+    for (let i = 0; i < 5; i++) {
+      clock.advance(12);
+      await browser.session();
+    }
+    expect(backend.stats.refreshSucceeded).toBe(5);
+    const newest = (await browser.token())?.backend?.refreshToken;
+    clock.advance(2);
+    const late = await oldest.session();
+    expect(late?.error).toBeUndefined();
+    expect((await oldest.token())?.backend?.refreshToken).toBe(newest);
+    expect(backend.stats.reuseDetected).toBe(0);
+    expect(backend.stats.refreshSucceeded).toBe(5);
   });
 });
