@@ -20,7 +20,7 @@ export function createBackendAxios(
       getAuth: async (mode) => {
         const resolved = await resolveAuth(context);
         // Refreshing needs a cookie write: only the refresh route can do it.
-        if (mode !== "never") refreshRedirect(context, resolved);
+        if (mode !== "never") return refreshRedirect(context, resolved);
         return resolved.auth;
       },
     });

@@ -27,8 +27,8 @@ export interface ResolvedAuth {
   auth: BackendAuth;
   /** The page being rendered: the `callbackUrl` of our redirects. */
   path: string;
-  /** The `stale` marker of the session, for the refresh route. */
-  stale: string;
+  /** The `stale` marker of the session, for the refresh route (an HMAC: computed only when needed). */
+  stale: () => Promise<string>;
 }
 
 /**
@@ -43,7 +43,7 @@ export async function resolveAuth(context: NextContext): Promise<ResolvedAuth> {
   const token = await readSessionToken(config, request);
   const state = stateOf(token);
   if (!token || !state) redirect(pathWithParams(signInPath, { callbackUrl: request.path }));
-  const stale = await staleMarker(config, state);
+  const stale = () => staleMarker(config, state);
   try {
     const auth = await backendAuthFromToken(config, token, { refresh: "never" });
     return { auth, path: request.path, stale };
@@ -54,7 +54,7 @@ export async function resolveAuth(context: NextContext): Promise<ResolvedAuth> {
     }
     if (!error.transient) redirect(pathWithParams(expiredPath, { callbackUrl: request.path }));
     // Expired here and not refreshable without a cookie write: refresh in the route handler.
-    refreshRedirect(context, { path: request.path, stale });
+    return refreshRedirect(context, { path: request.path, stale });
   }
 }
 
@@ -62,11 +62,13 @@ export async function resolveAuth(context: NextContext): Promise<ResolvedAuth> {
  * @internal After the backend answered 401 (or the token expired here): redirect through
  * `refreshPath`, which refreshes once, saves the cookie and redirects back to `path`.
  */
-export function refreshRedirect(
+export async function refreshRedirect(
   context: NextContext,
   { path, stale }: Pick<ResolvedAuth, "path" | "stale">,
-): never {
-  redirect(pathWithParams(context.options.refreshPath, { callbackUrl: path, stale }));
+): Promise<never> {
+  redirect(
+    pathWithParams(context.options.refreshPath, { callbackUrl: path, stale: await stale() }),
+  );
 }
 
 /** @internal The `baseUrl` of the provider that made the session (or the first one). */
@@ -99,7 +101,7 @@ export function createBackendFetch(context: NextContext): {
     if (response.status === 401) {
       // Not awaited: under Next.js's patched fetch the body is tee'd and cancel() never settles.
       void response.body?.cancel().catch(() => {});
-      refreshRedirect(context, resolved);
+      return refreshRedirect(context, resolved);
     }
     return response;
   };

@@ -1,7 +1,7 @@
 import type { BackendTokenState } from "../model/types.js";
 import { callBackend, describeFailure, isTimeout } from "./backend-http.js";
 import type { Runtime } from "./runtime.js";
-import { accessTokenOf, nowSeconds, refreshGrantOf } from "./state.js";
+import { accessTokenOf, grantBody, nowSeconds, refreshGrantOf } from "./state.js";
 
 /**
  * @internal One call to the logout endpoint with the session's refresh token (in the logout
@@ -18,10 +18,7 @@ export async function callLogout(
   const refreshToken = refreshGrantOf(runtime, state)?.token;
   try {
     const response = await callBackend(options, options.logout!, {
-      body:
-        refreshToken && state.refreshTokenField && options.echoRefreshField
-          ? { [state.refreshTokenField]: refreshToken }
-          : options.logoutBody(refreshToken),
+      body: grantBody(runtime, state, refreshToken, options.logoutBody),
       bearer: accessTokenOf(runtime, state),
       jar: state.cookies,
       nowSeconds: nowSeconds(runtime),

@@ -18,7 +18,15 @@ import { fitSession, logRefusals, sessionBytes } from "./budget.js";
 import { applyCookieChanges } from "./cookie-jar.js";
 import { revalidate, revalidationDue } from "./revalidate.js";
 import type { Runtime } from "./runtime.js";
-import { ended, eventBase, isEnded, needsRefresh, nowSeconds, refreshGrantOf } from "./state.js";
+import {
+  ended,
+  eventBase,
+  grantBody,
+  isEnded,
+  needsRefresh,
+  nowSeconds,
+  refreshGrantOf,
+} from "./state.js";
 import { readTokenResponse } from "./token-response.js";
 
 /** How many grace-cache hops a late request may follow to reach the newest rotation. */
@@ -324,10 +332,7 @@ async function callRefreshEndpoint(
   let response: Awaited<ReturnType<typeof callBackend>>;
   try {
     response = await callBackend(options, endpoint, {
-      body:
-        token && state.refreshTokenField && options.echoRefreshField
-          ? { [state.refreshTokenField]: token }
-          : options.refreshBody(token),
+      body: grantBody(runtime, state, token, options.refreshBody),
       bearer: token && transport === "bearer" ? token : undefined,
       jar: state.cookies,
       nowSeconds: now,
@@ -359,7 +364,8 @@ async function callRefreshEndpoint(
         options.logger.warn,
       );
       const outcome: RefreshOutcome = { kind: "rotated", ...tokens };
-      const fitted = fitSession(runtime, applyRotation(runtime, state, outcome), state);
+      const rotated = applyRotation(runtime, state, outcome);
+      const fitted = fitSession(runtime, rotated, state);
       logRefusals(runtime, "refresh", fitted.refused);
       if (!fitted.fits) {
         options.logger.error(
@@ -371,7 +377,7 @@ async function callRefreshEndpoint(
       // updated cookies that do not fit are not set, and stored ones that gave way are deleted.
       const key = (c: { name: string; path?: string | undefined }) => `${c.name}\0${c.path ?? "/"}`;
       const kept = new Set(fitted.state.cookies.map(key));
-      const applied = applyRotation(runtime, state, outcome).cookies;
+      const applied = rotated.cookies;
       outcome.cookies = {
         set: outcome.cookies.set.filter((c) => kept.has(key(c))),
         deleted: [

@@ -93,3 +93,19 @@ export const eventBase = (runtime: Runtime, state: BackendTokenState) => ({
   provider: runtime.options.id,
   userId: state.user.id || undefined,
 });
+
+/**
+ * @internal The body of a call that carries the refresh token (refresh, logout): back in the
+ * field it came in when the session recorded one (`refresh_token` in, `refresh_token` out), else
+ * what the configured builder makes of it.
+ */
+export function grantBody(
+  runtime: Runtime,
+  state: BackendTokenState,
+  token: string | undefined,
+  build: (token: string | undefined) => Record<string, unknown> | undefined,
+): Record<string, unknown> | undefined {
+  return token && state.refreshTokenField && runtime.options.echoRefreshField
+    ? { [state.refreshTokenField]: token }
+    : build(token);
+}
