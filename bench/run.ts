@@ -31,6 +31,7 @@ import {
   tokenFromResponse,
 } from "../test/harness/index.js";
 import { guideConfig } from "./guide-baseline.js";
+import { pageOverhead } from "./page.js";
 
 const silent = { error: () => {}, warn: () => {}, debug: () => {} };
 const quietLogger = { warn: () => {}, error: () => {} };
@@ -220,8 +221,11 @@ async function refreshLatency() {
   return { plain: median(plain), refreshing: median(refreshing), bare: median(bare), ratio };
 }
 
-/** Session cookie bytes for a realistic backend: two 800-byte JWTs, two cookies, a profile. */
-async function cookieSize() {
+/**
+ * Session cookie bytes for a realistic backend: two JWTs of `tokenBytes` each (access and
+ * refresh), two cookies, a profile.
+ */
+async function cookieSize(tokenBytes: number) {
   const jwt = (kind: string) => {
     const header = Buffer.from(JSON.stringify({ alg: "RS256", typ: "JWT" })).toString("base64url");
     const claims = {
@@ -232,9 +236,9 @@ async function cookieSize() {
       pad: "",
     };
     const unpadded = `${header}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${"s".repeat(342)}`;
-    claims.pad = "x".repeat(Math.max(0, Math.floor(((800 - unpadded.length) * 3) / 4)));
+    claims.pad = "x".repeat(Math.max(0, Math.floor(((tokenBytes - unpadded.length) * 3) / 4)));
     const token = `${header}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${"s".repeat(342)}`;
-    return token.slice(0, 800).padEnd(800, "s");
+    return token.slice(0, tokenBytes).padEnd(tokenBytes, "s");
   };
   const server = createServer((request, response) => {
     request.resume();
@@ -297,11 +301,13 @@ const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 async function main() {
   const started = Date.now();
   const overheadResult = await overhead();
+  const pageResult = await pageOverhead();
   const ours = await contention("ours");
   const guide = await contention("guide");
   const redis = await contentionRedis();
   const latency = await refreshLatency();
-  const cookie = await cookieSize();
+  const cookie = await cookieSize(800);
+  const largeCookie = await cookieSize(1500);
   const rss = rssGrowth();
 
   const rows: Array<[string, string, string]> = [
@@ -314,6 +320,16 @@ async function main() {
       "  callbacks only",
       `${round(overheadResult.callbackRatio)} (ours / the same session cookie read without our callbacks, ${round(overheadResult.payloadOnly)} ms)`,
       "(diagnostic)",
+    ],
+    [
+      "pageOverheadRatio",
+      `${round(pageResult.ratio)} (ours ${round(pageResult.ours, 2)} ms / bare ${round(pageResult.bare, 2)} ms, built apps, median of ${pageResult.rounds} interleaved; CPU ${round(pageResult.cpuOurs, 1)} / ${round(pageResult.cpuBare, 1)} ms per page)`,
+      "<= 1.05",
+    ],
+    [
+      "sessionDecodesPerRequest",
+      `${round(pageResult.decodesOurs, 4)} (bare ${round(pageResult.decodesBare, 4)}); with a new session cookie on every page ${round(pageResult.newCookieDecodesOurs, 2)} (bare ${round(pageResult.newCookieDecodesBare, 2)})`,
+      "1",
     ],
     [
       "refreshCallsPerExpiry",
@@ -342,6 +358,11 @@ async function main() {
       `${cookie.bytes} (${cookie.chunks} chunk${cookie.chunks === 1 ? "" : "s"})`,
       "< 3936",
     ],
+    [
+      "  with 1.5 KB tokens",
+      `${largeCookie.bytes} (${largeCookie.chunks} chunk${largeCookie.chunks === 1 ? "" : "s"})`,
+      "(figure)",
+    ],
     ["rssGrowthMB", `${round(rss, 1)} (100,000 distinct refreshes, grace cache bounded)`, "< 50"],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
@@ -355,6 +376,15 @@ async function main() {
     JSON.stringify({
       overheadRatio: round(overheadResult.ratio),
       callbackOverheadRatio: round(overheadResult.callbackRatio),
+      pageOverheadRatio: round(pageResult.ratio),
+      pageMedianMs: { ours: round(pageResult.ours, 2), bare: round(pageResult.bare, 2) },
+      pageCpuMsPerRequest: {
+        ours: round(pageResult.cpuOurs, 2),
+        bare: round(pageResult.cpuBare, 2),
+      },
+      sessionDecodesPerRequest: round(pageResult.decodesOurs, 4),
+      sessionDecodesPerRequestNewCookie: round(pageResult.newCookieDecodesOurs, 2),
+      bareSessionDecodesPerRequest: round(pageResult.decodesBare, 4),
       refreshCallsPerExpiry: ours.refresh,
       refreshCallsPerExpiryRedis: typeof redis === "string" ? null : redis.refresh,
       ...(typeof redis === "string" && { refreshCallsPerExpiryRedisSkipped: redis }),
@@ -362,6 +392,9 @@ async function main() {
       refreshLatencyRatio: round(latency.ratio),
       backendDelayMs: BACKEND_DELAY_MS,
       sessionCookieBytes: cookie.bytes,
+      sessionCookieChunks: cookie.chunks,
+      sessionCookieBytesLargeTokens: largeCookie.bytes,
+      sessionCookieChunksLargeTokens: largeCookie.chunks,
       rssGrowthMB: round(rss, 1),
     }),
   );

@@ -6,6 +6,7 @@ import { type BackendTokenState, REFRESH_MODES, type RefreshMode } from "./model
 import { logoutFromBackend } from "./session/logout.js";
 import { refreshIfNeeded } from "./session/refresh.js";
 import { type Runtime, runtimeOf } from "./session/runtime.js";
+import { rememberedDecode, sessionEncode } from "./session/session-jwt.js";
 import { accessTokenOf, isEnded } from "./session/state.js";
 
 type Callbacks = NonNullable<AuthConfig["callbacks"]>;
@@ -15,7 +16,7 @@ type SessionParams = Parameters<NonNullable<Callbacks["session"]>>[0];
 /** The part of an Auth.js config that {@link withBackend} reads and extends. */
 export type BackendAuthConfig = Pick<
   AuthConfig,
-  "providers" | "callbacks" | "events" | "cookies" | "secret"
+  "providers" | "callbacks" | "events" | "cookies" | "secret" | "jwt"
 >;
 
 /** Options of {@link withBackend}. */
@@ -43,6 +44,9 @@ const ORIGINAL = Symbol.for("authjs-backend-credentials.original-config");
  *   `accessTokenExpiresAt` (and `accessToken` only with `exposeAccessToken`); never the refresh
  *   token or backend cookies. Then the app's `session` runs.
  * - `events.signOut`: calls the backend's logout endpoint (failures are logged), then the app's.
+ * - `jwt.encode`/`jwt.decode` (unless the app sets either): Auth.js's format, with the derived
+ *   key computed once and each decode remembered per token for a minute, so the readers of one
+ *   request decrypt the session cookie once.
  *
  * Also accepts the lazy form `withBackend((request) => config)` used by `NextAuth(fn)`.
  * Throws `TypeError` when the config has no BackendCredentials provider.
@@ -125,7 +129,15 @@ function wrapConfig<Config extends BackendAuthConfig>(
       await appEvents.signOut?.(message);
     },
   };
-  return Object.defineProperty({ ...config, callbacks, events }, ORIGINAL, { value: config });
+  // Auth.js's session JWT format, keys derived once and decodes remembered (session-jwt.ts),
+  // unless the app sets its own encode or decode (Auth.js's defaults then fill in, as without us).
+  const ownCodec = config.jwt?.encode !== undefined || config.jwt?.decode !== undefined;
+  const jwt = ownCodec
+    ? config.jwt
+    : { ...config.jwt, encode: sessionEncode, decode: rememberedDecode };
+  return Object.defineProperty({ ...config, callbacks, events, jwt }, ORIGINAL, {
+    value: config,
+  });
 }
 
 async function backendJwt(

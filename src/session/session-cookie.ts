@@ -3,6 +3,7 @@ import { getToken, type JWT } from "@auth/core/jwt";
 import { parseCookie } from "cookie";
 import { authSecrets } from "../lib/auth-secrets.js";
 import type { BackendTokenState } from "../model/types.js";
+import { sessionDecodeOf } from "./session-jwt.js";
 
 /**
  * The one rule for the Auth.js session cookie: which cookie a request's session lives in, with
@@ -17,7 +18,10 @@ const SESSION_COOKIE = "authjs.session-token";
 const SECURE_SESSION_COOKIE = `__Secure-${SESSION_COOKIE}`;
 
 /** The part of an Auth.js config that decides the session cookie. */
-export type SessionCookieConfig = Pick<AuthConfig, "cookies" | "useSecureCookies" | "secret">;
+export type SessionCookieConfig = Pick<
+  AuthConfig,
+  "cookies" | "useSecureCookies" | "secret" | "jwt"
+>;
 
 /** A request as far as the session cookie is concerned. */
 export interface SessionRequest {
@@ -78,7 +82,8 @@ const SILENT_LOGGER = { error: () => {}, warn: () => {}, debug: () => {} } as ne
 
 /**
  * @internal Decodes the session JWT a request carries ({@link sessionCookieFor}, chunks
- * reassembled); `null` when absent, sealed with another secret, or tampered with.
+ * reassembled) with the config's `decode` (remembered per token: see session-jwt.ts); `null`
+ * when absent, sealed with another secret, or tampered with.
  */
 export function readSessionToken(
   config: SessionCookieConfig,
@@ -107,6 +112,7 @@ export async function decodeSessionCookie(
       secureCookie: cookie.secure,
       cookieName: cookie.name,
       logger: SILENT_LOGGER,
+      decode: sessionDecodeOf(config),
     });
   } catch {
     return null;

@@ -1,0 +1,3 @@
+import { backend } from "../../../../auth";
+
+export const { GET, POST } = backend.expiredRoute;

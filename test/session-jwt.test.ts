@@ -1,0 +1,139 @@
+import { Auth } from "@auth/core";
+import { decode, encode } from "@auth/core/jwt";
+import { decodeProtectedHeader } from "jose";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { getBackendAuth } from "../src/index.js";
+import { rememberedDecode, sessionDecodeStats, sessionEncode } from "../src/session/session-jwt.js";
+import { ORIGIN, SECRET, SESSION_COOKIE, signedIn } from "./harness/index.js";
+
+const decodesSince = (before: { decodes: number }) => sessionDecodeStats().decodes - before.decodes;
+
+describe("session JWT (Auth.js's format, one decrypt per session token)", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("the readers of one request decrypt the session cookie once: Auth()'s session read and three getBackendAuth calls", async () => {
+    const { config, browser } = await signedIn({ tokenPlacement: "mixed" });
+    const cookie = browser.cookieHeader();
+    const request = () => new Request(`${ORIGIN}/api/items`, { headers: { cookie } });
+    const before = sessionDecodeStats();
+    const [session, ...auths] = await Promise.all([
+      Auth(new Request(`${ORIGIN}/auth/session`, { headers: { cookie } }), config),
+      getBackendAuth(config, request()),
+      getBackendAuth(config, request()),
+      getBackendAuth(config, request()),
+    ]);
+    expect(((await session.json()) as { user: { email: string } }).user.email).toBeTruthy();
+    expect(new Set(auths.map((auth) => auth.accessToken)).size).toBe(1);
+    expect(decodesSince(before)).toBe(1);
+    expect(sessionDecodeStats().hits - before.hits).toBe(3);
+  });
+
+  it("hands every reader its own copy of the payload", async () => {
+    const token = await encode({ token: { sub: "1", roles: ["a"] }, secret: SECRET, salt: "s" });
+    const first = await rememberedDecode({ token, secret: SECRET, salt: "s" });
+    if (!first) throw new Error("expected a payload");
+    (first.roles as string[]).push("changed");
+    first.sub = "changed";
+    const second = await rememberedDecode({ token, secret: SECRET, salt: "s" });
+    expect(second).toMatchObject({ sub: "1", roles: ["a"] });
+  });
+
+  it("answers as Auth.js's decode would: null without a token, a rejection for another secret or salt", async () => {
+    const token = await encode({ token: { sub: "1" }, secret: SECRET, salt: "s" });
+    expect(await rememberedDecode({ token: undefined, secret: SECRET, salt: "s" })).toBeNull();
+    await rememberedDecode({ token, secret: SECRET, salt: "s" });
+    await expect(
+      rememberedDecode({ token, secret: "another-secret-another-secret-xx", salt: "s" }),
+    ).rejects.toThrow();
+    await expect(rememberedDecode({ token, secret: SECRET, salt: "other" })).rejects.toThrow();
+    // A rotated secret list that still holds the sealing secret decodes it.
+    expect(
+      await rememberedDecode({
+        token,
+        secret: ["new-secret-new-secret-new-secret", SECRET],
+        salt: "s",
+      }),
+    ).toMatchObject({ sub: "1" });
+  });
+
+  it("a remembered session past its JWT expiry (plus Auth.js's 15 s tolerance) no longer decodes", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const token = await encode({ token: { sub: "1" }, secret: SECRET, salt: "s", maxAge: 60 });
+    expect(await rememberedDecode({ token, secret: SECRET, salt: "s" })).toMatchObject({
+      sub: "1",
+    });
+    vi.setSystemTime(Date.now() + 70_000);
+    expect(await rememberedDecode({ token, secret: SECRET, salt: "s" })).toMatchObject({
+      sub: "1",
+    });
+    vi.setSystemTime(Date.now() + 10_000);
+    await expect(rememberedDecode({ token, secret: SECRET, salt: "s" })).rejects.toThrow(/exp/);
+  });
+
+  it("keeps at most 128 sessions and forgets each after a minute", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    for (let i = 0; i < 200; i++) {
+      const token = await encode({ token: { sub: String(i) }, secret: SECRET, salt: "bound" });
+      await rememberedDecode({ token, secret: SECRET, salt: "bound" });
+    }
+    expect(sessionDecodeStats().entries).toBeLessThanOrEqual(128);
+    const token = await encode({ token: { sub: "late" }, secret: SECRET, salt: "s" });
+    await rememberedDecode({ token, secret: SECRET, salt: "s" });
+    vi.setSystemTime(Date.now() + 61_000);
+    const before = sessionDecodeStats();
+    await rememberedDecode({ token, secret: SECRET, salt: "s" });
+    expect(decodesSince(before)).toBe(1);
+  });
+
+  it("an app's own jwt.decode is what Auth() and getBackendAuth use", async () => {
+    const seen: string[] = [];
+    const { config, browser } = await signedIn(
+      { tokenPlacement: "mixed" },
+      {},
+      {
+        jwt: {
+          async decode(params) {
+            seen.push(params.salt);
+            return rememberedDecode(params);
+          },
+        },
+      },
+    );
+    const before = seen.length;
+    const auth = await getBackendAuth(
+      config,
+      new Request(`${ORIGIN}/api/items`, { headers: { cookie: browser.cookieHeader() } }),
+    );
+    expect(auth.accessToken).toBeTruthy();
+    expect(seen.slice(before)).toEqual([SESSION_COOKIE]);
+  });
+
+  it("writes and reads exactly Auth.js's format: each decodes what the other encodes, same header and claims", async () => {
+    const ours = await sessionEncode({
+      token: { sub: "1" },
+      secret: SECRET,
+      salt: "s",
+      maxAge: 120,
+    });
+    const theirs = await encode({ token: { sub: "1" }, secret: SECRET, salt: "s", maxAge: 120 });
+    expect(decodeProtectedHeader(ours)).toEqual(decodeProtectedHeader(theirs));
+    const read = await decode({ token: ours, secret: SECRET, salt: "s" });
+    expect(read).toMatchObject({ sub: "1" });
+    expect((read?.exp ?? 0) - (read?.iat ?? 0)).toBe(120);
+    expect(read?.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await rememberedDecode({ token: theirs, secret: SECRET, salt: "s" })).toMatchObject({
+      sub: "1",
+    });
+    // Sealed with the first secret of a rotated list; read with the old one still listed.
+    const rotated = await sessionEncode({
+      token: { sub: "2" },
+      secret: ["new-secret-new-secret-new-secret", SECRET],
+      salt: "s",
+    });
+    expect(
+      await decode({ token: rotated, secret: "new-secret-new-secret-new-secret", salt: "s" }),
+    ).toMatchObject({ sub: "2" });
+  });
+});
