@@ -1,7 +1,8 @@
 /**
  * The unit and integration tests as `npm run mutate` (StrykerJS, stryker.config.mjs) runs them:
- * vitest.config.ts less the tests that import nothing of src/ (packaging, docs, test harness), so
- * no mutant can fail them. package.test.ts would also build dist/ and run npm pack and tsc.
+ * vitest.config.ts less the tests no mutant can fail: those that import nothing of src/ (packaging,
+ * docs, test harness; package.test.ts would also build dist/ and run npm pack and tsc) and those
+ * whose subject runs in child processes (below).
  */
 import { configDefaults, defineConfig, mergeConfig } from "vitest/config";
 import base from "./vitest.config.js";
@@ -10,11 +11,19 @@ export default mergeConfig(
   base,
   defineConfig({
     test: {
+      // Stryker switches mutants at run time, so modules need not be re-imported for every run.
+      isolate: false,
       exclude: [
         ...configDefaults.exclude,
         "test/package.test.ts",
         "test/reliability-table.test.ts",
         "test/counting-proxy.test.ts",
+        // Child processes: a mutant is only active in this process, so tests whose subject runs
+        // in spawned Node.js instances or a Django server cannot kill it, only slow every run
+        // that they cover. The core they reach is covered in-process (redis.test.ts,
+        // rotation.test.ts, backend-quirks.test.ts).
+        "test/process-coordination.test.ts",
+        "test/django-simplejwt.test.ts",
       ],
     },
   }),

@@ -3,6 +3,7 @@
  * Next.js login, refresh and expired routes: every redirect ends on our origin.
  */
 import { describe, expect, it } from "vitest";
+import { routedPathname, safeCallbackPath } from "../src/lib/redirects.js";
 import { ADMIN, locationOf, ORIGIN, SESSION_COOKIE, setup, USER } from "./harness/index.js";
 import { nextApp, nextAuthSignIn, nextRequest } from "./harness/next-app.js";
 
@@ -70,4 +71,37 @@ describe("redirects stay on our origin", () => {
       expect(locationOf(expired).searchParams.get("callbackUrl")).toBe("/");
     });
   }
+});
+
+describe("safeCallbackPath and routedPathname (the rules behind every redirect)", () => {
+  const origin = "https://app.example";
+
+  it("keeps same-origin paths with query and hash, absolute or relative", () => {
+    expect(safeCallbackPath("/dashboard?tab=1#top", origin)).toBe("/dashboard?tab=1#top");
+    expect(safeCallbackPath(`${origin}/admin`, origin)).toBe("/admin");
+    expect(safeCallbackPath("items", origin)).toBe("/items");
+  });
+
+  it("falls back for values that need cleaning or are not strings: control characters, DEL, over 2048 characters, empty", () => {
+    for (const value of ["/dash\tboard", "/dash\nboard", "/x\u0000", "/x\u001f", "/x\u007f"]) {
+      expect(safeCallbackPath(value, origin, "/home"), JSON.stringify(value)).toBe("/home");
+    }
+    expect(safeCallbackPath("/x \u0080y", origin)).toBe("/x%20%C2%80y");
+    expect(safeCallbackPath(`/${"a".repeat(2047)}`, origin)).toBe(`/${"a".repeat(2047)}`);
+    expect(safeCallbackPath(`/${"a".repeat(2048)}`, origin, "/home")).toBe("/home");
+    expect(safeCallbackPath("", origin, "/home")).toBe("/home");
+    expect(safeCallbackPath(undefined, origin, "/home")).toBe("/home");
+    expect(safeCallbackPath(["/a"], origin, "/home")).toBe("/home");
+    expect(safeCallbackPath("/a", "not a url", "/home")).toBe("/home");
+  });
+
+  it("routedPathname compares our routes as the server routes them: decoded, slashes collapsed, no trailing slash, any case", () => {
+    expect(routedPathname("/API//auth/Expired/")).toBe("/api/auth/expired");
+    expect(routedPathname("/api/auth/%65xpired")).toBe("/api/auth/expired");
+    expect(routedPathname("/api/auth/expired///")).toBe("/api/auth/expired");
+    expect(routedPathname("/%E0%A4%A")).toBe("/%e0%a4%a");
+    expect(routedPathname("/")).toBe("/");
+    expect(routedPathname("//")).toBe("/");
+    expect(routedPathname("/a/")).toBe("/a");
+  });
 });

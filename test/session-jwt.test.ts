@@ -4,7 +4,7 @@ import { decodeProtectedHeader } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { getBackendAuth } from "../src/index.js";
 import { rememberedDecode, sessionDecodeStats, sessionEncode } from "../src/session/session-jwt.js";
-import { ORIGIN, SECRET, SESSION_COOKIE, signedIn } from "./harness/index.js";
+import { decodeSession, ORIGIN, SECRET, SESSION_COOKIE, signedIn } from "./harness/index.js";
 
 const decodesSince = (before: { decodes: number }) => sessionDecodeStats().decodes - before.decodes;
 
@@ -15,7 +15,13 @@ describe("session JWT (Auth.js's format, one decrypt per session token)", () => 
 
   it("the readers of one request decrypt the session cookie once: Auth()'s session read and three getBackendAuth calls", async () => {
     const { config, browser } = await signedIn({ tokenPlacement: "mixed" });
-    const cookie = browser.cookieHeader();
+    // The session as another process would have issued it (Auth.js's own encode): not yet seen here.
+    const unseen = await encode({
+      token: (await decodeSession(browser)) ?? {},
+      secret: SECRET,
+      salt: SESSION_COOKIE,
+    });
+    const cookie = `${SESSION_COOKIE}=${unseen}`;
     const request = () => new Request(`${ORIGIN}/api/items`, { headers: { cookie } });
     const before = sessionDecodeStats();
     const [session, ...auths] = await Promise.all([
@@ -135,5 +141,43 @@ describe("session JWT (Auth.js's format, one decrypt per session token)", () => 
     expect(
       await decode({ token: rotated, secret: "new-secret-new-secret-new-secret", salt: "s" }),
     ).toMatchObject({ sub: "2" });
+  });
+
+  it("a session this process encoded is read back without a decrypt, exactly as decoding it would", async () => {
+    const token = { sub: "1", roles: ["a"], skipped: undefined, when: new Date(0) };
+    const encoded = await sessionEncode({ token, secret: SECRET, salt: "s", maxAge: 60 });
+    const before = sessionDecodeStats();
+    const remembered = await rememberedDecode({ token: encoded, secret: SECRET, salt: "s" });
+    expect(decodesSince(before)).toBe(0);
+    expect(remembered).toEqual(await decode({ token: encoded, secret: SECRET, salt: "s" }));
+    // Read with another secret list, it is decrypted (and refused) as without the memory.
+    await expect(
+      rememberedDecode({ token: encoded, secret: "another-secret-another-secret-xx", salt: "s" }),
+    ).rejects.toThrow();
+  });
+
+  it("a refresh through Auth.js's session read encodes once and decrypts at most once", async () => {
+    const { config, browser, clock, backend } = await signedIn({ tokenPlacement: "mixed" });
+    clock.advance(590);
+    const before = sessionDecodeStats();
+    const response = await Auth(
+      new Request(`${ORIGIN}/auth/session`, { headers: { cookie: browser.cookieHeader() } }),
+      config,
+    );
+    expect(response.status).toBe(200);
+    expect(backend.stats.refreshSucceeded).toBe(1);
+    const issued = response.headers
+      .getSetCookie()
+      .find((cookie) => cookie.startsWith(`${SESSION_COOKIE}=`));
+    const value = issued?.slice(SESSION_COOKIE.length + 1).split(";")[0];
+    // The rotated session the response carries is already known: reading it decrypts nothing.
+    const afterRefresh = sessionDecodeStats();
+    const read = await getBackendAuth(
+      config,
+      new Request(`${ORIGIN}/api/items`, { headers: { cookie: `${SESSION_COOKIE}=${value}` } }),
+    );
+    expect(read.refreshed).toBe(false);
+    expect(decodesSince(before)).toBeLessThanOrEqual(1);
+    expect(decodesSince(afterRefresh)).toBe(0);
   });
 });

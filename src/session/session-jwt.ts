@@ -12,7 +12,8 @@ import { processShared } from "../lib/process-shared.js";
  *   encode and decode (Auth.js derives them each time: HKDF and a SHA-512 per call).
  * - A decode is remembered by the exact token string, so the readers of one request (the proxy,
  *   `auth()`, every `backend.fetch`, route handlers) decrypt the session once instead of once
- *   each. Decoding is a pure function of the token, the secrets and the salt (the cookie name),
+ *   each; an encode is remembered too (what it will decode to is known), so the cookie just
+ *   issued (by the proxy's refresh, or a session read) is not decrypted again in this process. Decoding is a pure function of the token, the secrets and the salt (the cookie name),
  *   apart from the expiry check, which runs again on every hit; so a remembered result is what
  *   decoding again would return. The memory is shared by every copy of this package in the
  *   process (Next.js loads it once per bundle: proxy, route handlers, rendering), bounded in
@@ -94,17 +95,7 @@ export async function rememberedDecode(params: JWTDecodeParams): Promise<JWT | n
     stats.hits++;
   } else {
     stats.decodes++;
-    entry = {
-      secrets: secret,
-      salt,
-      payload: decodeOnce({ ...params, token }),
-      until: now + ENTRY_LIFETIME_MS,
-    };
-    entries.set(token, entry);
-    if (entries.size > MAX_ENTRIES) {
-      const oldest = entries.keys().next().value;
-      if (oldest !== undefined) entries.delete(oldest);
-    }
+    entry = remember(token, secret, salt, decodeOnce({ ...params, token }));
   }
   const payload = await entry.payload;
   if (!payload) return null;
@@ -115,6 +106,29 @@ export async function rememberedDecode(params: JWTDecodeParams): Promise<JWT | n
   }
   // Every reader gets its own copy: callbacks may change the token they are given.
   return structuredClone(payload);
+}
+
+/** Remembers what `token` decodes to (with these secrets and salt), evicting the oldest entry. */
+function remember(
+  token: string,
+  secrets: string | string[],
+  salt: string,
+  payload: JWT | Promise<JWT | null>,
+): Entry {
+  const { entries } = memory();
+  const entry = {
+    secrets,
+    salt,
+    payload: Promise.resolve(payload),
+    until: Date.now() + ENTRY_LIFETIME_MS,
+  };
+  entries.delete(token);
+  entries.set(token, entry);
+  if (entries.size > MAX_ENTRIES) {
+    const oldest = entries.keys().next().value;
+    if (oldest !== undefined) entries.delete(oldest);
+  }
+  return entry;
 }
 
 /** A decode; a token that does not decode is forgotten (the next reader fails again). */
@@ -215,10 +229,20 @@ export async function sessionEncode(params: JWTEncodeParams): Promise<string> {
   if (first === undefined) throw new Error("no secret to encode the session with");
   const { key, kid } = await derivedKey(ENC, first, salt);
   const now = (Date.now() / 1000) | 0;
-  return new EncryptJWT(token as Record<string, unknown>)
+  const jti = crypto.randomUUID();
+  const encoded = await new EncryptJWT(token as Record<string, unknown>)
     .setProtectedHeader({ alg: ALG, enc: ENC, kid })
-    .setIssuedAt()
+    .setIssuedAt(now)
     .setExpirationTime(now + maxAge)
-    .setJti(crypto.randomUUID())
+    .setJti(jti)
     .encrypt(key);
+  // What decoding it will return (the claims as JSON carries them): the reader of the cookie just
+  // issued (the proxy after a refresh, the next page after a session read) need not decrypt it.
+  remember(
+    encoded,
+    secret,
+    salt,
+    JSON.parse(JSON.stringify({ ...token, iat: now, exp: now + maxAge, jti })),
+  );
+  return encoded;
 }
