@@ -7,10 +7,10 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { startBackend } from "../example-app/backend/server.mjs";
 import { ADMIN, SECRET } from "../test/harness/index.js";
+import { freePort } from "../test/harness/ports.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const nextBin = `${root}node_modules/next/dist/bin/next`;
@@ -22,18 +22,6 @@ const ROUNDS = 2000;
 const WARM_UP = 300;
 /** Page requests, per app, each with a session cookie the app has not seen before. */
 const NEW_COOKIE_ROUNDS = 100;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 function build(app: AppName): void {
   const result = spawnSync(process.execPath, [nextBin, "build"], {

@@ -1,9 +1,1 @@
-export const metadata = { title: "bench" };
-
-export default function RootLayout({ children }) {
-  return (
-    <html lang="en">
-      <body>{children}</body>
-    </html>
-  );
-}
+export { default, metadata } from "../../shared-layout.jsx";
