@@ -1,6 +1,6 @@
 import { Auth } from "@auth/core";
 import { decode, encode } from "@auth/core/jwt";
-import { decodeProtectedHeader } from "jose";
+import { base64url, calculateJwkThumbprint, decodeProtectedHeader, EncryptJWT } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { getBackendAuth } from "../src/index.js";
 import { rememberedDecode, sessionDecodeStats, sessionEncode } from "../src/session/session-jwt.js";
@@ -179,5 +179,60 @@ describe("session JWT (Auth.js's format, one decrypt per session token)", () => 
     expect(read.refreshed).toBe(false);
     expect(decodesSince(before)).toBeLessThanOrEqual(1);
     expect(decodesSince(afterRefresh)).toBe(0);
+  });
+
+  it("reads what Auth.js's decode reads beyond its own writes: A256GCM content, no kid; refuses another kid", async () => {
+    const key = async (length: number) =>
+      new Uint8Array(
+        await crypto.subtle.deriveBits(
+          {
+            name: "HKDF",
+            hash: "SHA-256",
+            salt: new TextEncoder().encode("s"),
+            info: new TextEncoder().encode("Auth.js Generated Encryption Key (s)"),
+          },
+          await crypto.subtle.importKey("raw", new TextEncoder().encode(SECRET), "HKDF", false, [
+            "deriveBits",
+          ]),
+          length * 8,
+        ),
+      );
+    const gcmKey = await key(32);
+    const gcm = await new EncryptJWT({ sub: "gcm" })
+      .setProtectedHeader({
+        alg: "dir",
+        enc: "A256GCM",
+        kid: await calculateJwkThumbprint({ kty: "oct", k: base64url.encode(gcmKey) }, "sha256"),
+      })
+      .setExpirationTime("1h")
+      .encrypt(gcmKey);
+    expect(await decode({ token: gcm, secret: SECRET, salt: "s" })).toMatchObject({ sub: "gcm" });
+    expect(await rememberedDecode({ token: gcm, secret: SECRET, salt: "s" })).toMatchObject({
+      sub: "gcm",
+    });
+    const noKid = await new EncryptJWT({ sub: "no-kid" })
+      .setProtectedHeader({ alg: "dir", enc: "A256CBC-HS512" })
+      .setExpirationTime("1h")
+      .encrypt(await key(64));
+    expect(await rememberedDecode({ token: noKid, secret: SECRET, salt: "s" })).toMatchObject({
+      sub: "no-kid",
+    });
+    const otherKid = await new EncryptJWT({ sub: "x" })
+      .setProtectedHeader({ alg: "dir", enc: "A256CBC-HS512", kid: "another-key" })
+      .setExpirationTime("1h")
+      .encrypt(await key(64));
+    await expect(rememberedDecode({ token: otherKid, secret: SECRET, salt: "s" })).rejects.toThrow(
+      /no matching decryption secret/,
+    );
+    await expect(decode({ token: otherKid, secret: SECRET, salt: "s" })).rejects.toThrow(
+      /no matching decryption secret/,
+    );
+  });
+
+  it("encodes with Auth.js's 30-day default lifetime, and refuses to encode without a secret", async () => {
+    const token = await sessionEncode({ token: { sub: "1" }, secret: SECRET, salt: "s" });
+    const read = await decode({ token, secret: SECRET, salt: "s" });
+    expect((read?.exp ?? 0) - (read?.iat ?? 0)).toBe(30 * 24 * 60 * 60);
+    await expect(sessionEncode({ token: {}, secret: [], salt: "s" })).rejects.toThrow(/secret/);
   });
 });
