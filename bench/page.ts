@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { startBackend } from "../example-app/backend/server.mjs";
 import { ADMIN, SECRET } from "../test/harness/index.js";
 import { freePort } from "../test/harness/ports.js";
+import { median } from "./median.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const nextBin = `${root}node_modules/next/dist/bin/next`;
@@ -75,45 +76,38 @@ async function start(app: AppName, backendUrl: string): Promise<RunningApp> {
   return { name: app, url, process: child, cookie: await signIn(url) };
 }
 
+/** `cookieHeader` with the cookies a response sets added or replaced (name=value pairs only). */
+function withSetCookies(cookieHeader: string, response: Response): string {
+  const jar = new Map<string, string>();
+  const add = (pair: string) => jar.set(pair.slice(0, pair.indexOf("=")), pair);
+  for (const pair of cookieHeader ? cookieHeader.split("; ") : []) add(pair);
+  for (const header of response.headers.getSetCookie()) add(header.split(";")[0] ?? "");
+  return [...jar.values()].join("; ");
+}
+
 /** Auth.js's Credentials sign-in over HTTP: CSRF token, then the callback; the cookies it sets. */
 async function signIn(url: string): Promise<string> {
-  const jar = new Map<string, string>();
-  const keep = (response: Response) => {
-    for (const header of response.headers.getSetCookie()) {
-      const [pair = ""] = header.split(";");
-      const eq = pair.indexOf("=");
-      jar.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-  };
-  const cookie = () => [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
   const csrf = await fetch(`${url}/api/auth/csrf`);
-  keep(csrf);
+  let cookie = withSetCookies("", csrf);
   const { csrfToken } = (await csrf.json()) as { csrfToken: string };
   const response = await fetch(`${url}/api/auth/callback/backend`, {
     method: "POST",
     redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookie() },
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie },
     body: new URLSearchParams({ csrfToken, ...ADMIN, callbackUrl: `${url}/dashboard` }),
   });
-  keep(response);
-  if (![...jar.keys()].some((name) => name.startsWith("authjs.session-token"))) {
+  cookie = withSetCookies(cookie, response);
+  if (!cookie.includes("authjs.session-token")) {
     throw new Error(`sign-in to ${url} failed (${response.status})`);
   }
-  return cookie();
+  return cookie;
 }
 
 /** The app's cookies with the session cookie Auth.js re-issued on a `GET /api/auth/session`. */
 async function reissued(app: RunningApp): Promise<string> {
   const response = await fetch(`${app.url}/api/auth/session`, { headers: { cookie: app.cookie } });
   await response.text();
-  const jar = new Map(
-    app.cookie.split("; ").map((pair) => [pair.slice(0, pair.indexOf("=")), pair] as const),
-  );
-  for (const header of response.headers.getSetCookie()) {
-    const [pair = ""] = header.split(";");
-    jar.set(pair.slice(0, pair.indexOf("=")), pair);
-  }
-  return [...jar.values()].join("; ");
+  return withSetCookies(app.cookie, response);
 }
 
 /** CPU seconds (user + system) of a process, from /proc. */
@@ -144,12 +138,6 @@ async function page(app: RunningApp): Promise<number> {
   }
   return elapsed;
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 export interface PageFigures {
   /** Median milliseconds of the page, ours and bare. */

@@ -31,18 +31,13 @@ import {
   tokenFromResponse,
 } from "../test/harness/index.js";
 import { guideConfig } from "./guide-baseline.js";
+import { median } from "./median.js";
 import { pageOverhead } from "./page.js";
 
 const silent = { error: () => {}, warn: () => {}, debug: () => {} };
 const quietLogger = { warn: () => {}, error: () => {} };
 const CONCURRENCY = 100;
 const BACKEND_DELAY_MS = 20;
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 async function time(work: () => Promise<unknown>): Promise<number> {
   const started = performance.now();

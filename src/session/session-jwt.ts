@@ -77,7 +77,7 @@ function sameSecrets(a: string | string[], b: string | string[]): boolean {
 }
 
 /**
- * Auth.js's `decode`, remembered per token (see the module comment). Installed as `jwt.decode` by
+ * The session decode (Auth.js's format, see the module comment), remembered per token. Installed as `jwt.decode` by
  * `withBackend` unless the app brings its own `decode`, and used by every reader of the session
  * cookie in this package.
  */
