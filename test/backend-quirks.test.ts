@@ -396,3 +396,80 @@ describe("guards only unusual backends and inputs reach", () => {
     expect(backend.stats.refreshSucceeded).toBe(5);
   });
 });
+
+describe("the reference backend's quirk modes, through Auth()", () => {
+  it("sendDateHeader false and a backend clock 2 minutes ahead: the JWT's iat corrects the expiry", async () => {
+    const { browser, before, backend } = await signedIn({
+      sendDateHeader: false,
+      clockSkewSeconds: 120,
+      expiryStyle: "jwt",
+    });
+    expect((await fetch(`${backend.url}/users/me`)).headers.get("date")).toBeNull();
+    const lifetime = (before?.accessTokenExpiresAt ?? 0) - (before?.receivedAt ?? 0);
+    expect(lifetime).toBeGreaterThan(595);
+    expect(lifetime).toBeLessThan(605);
+    // And the session is not refreshed early because of the skew.
+    expect((await browser.session())?.error).toBeUndefined();
+  });
+
+  it("refreshExpiry sliding: each rotation's own refresh expiry is stored, so the session outlives the first token's lifetime", async () => {
+    const { browser, backend, clock, before } = await signedIn({
+      refreshExpiry: "sliding",
+      refreshTokenTtlSeconds: 3600,
+      tokenPlacement: "body",
+    });
+    expect((before?.refreshTokenExpiresAt ?? 0) - (before?.receivedAt ?? 0)).toBeCloseTo(3600, 0);
+    for (let i = 0; i < 8; i++) {
+      clock.advance(590);
+      expect((await browser.session())?.error).toBeUndefined();
+      const state = (await browser.token())?.backend;
+      expect((state?.refreshTokenExpiresAt ?? 0) - (state?.receivedAt ?? 0)).toBeCloseTo(3600, 0);
+    }
+    // 8 × 590 s = 4720 s: past the first token's 3600 s, still signed in.
+    expect(backend.stats.refreshSucceeded).toBe(8);
+    expect(backend.stats.refreshRejected).toBe(0);
+  });
+
+  it("logoutRevokes body: sign-out sends the refresh token in the logout body, so the backend session ends", async () => {
+    const { browser, backend } = await signedIn({ logoutRevokes: "body", tokenPlacement: "body" });
+    const refreshToken = (await browser.token())?.backend?.refreshToken;
+    expect(refreshToken).toBeTruthy();
+    await browser.signOut();
+    expect(backend.stats.logout).toBe(1);
+    const replay = await fetch(`${backend.url}/auth/refresh`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refreshToken }),
+    });
+    expect(replay.status).toBe(401);
+  });
+
+  for (const [label, refreshRejection] of [
+    ["a plain 401 without a body", { status: 401 }],
+    ["403 with a text body", { status: 403, body: "Forbidden" }],
+    ["400 invalid_grant", { status: 400, body: { error: "invalid_grant" } }],
+    ["invalid_grant with status 422", { status: 422, body: { error: "invalid_grant" } }],
+    ["invalid_grant in a 200", { status: 200, body: { error: "invalid_grant" } }],
+  ] as const) {
+    it(`refreshRejection ${label}: a revoked session ends with RefreshTokenRejected and is not refreshed again`, async () => {
+      const { browser, backend, clock } = await signedIn({ refreshRejection });
+      backend.revokeAll();
+      clock.advance(590);
+      expect((await browser.session())?.error).toBe("RefreshTokenRejected");
+      clock.advance(590);
+      await browser.session();
+      expect(backend.stats.refresh).toBe(1);
+    });
+  }
+
+  it("refreshRejection 404 not_found: not a rejection of the token; the session is kept as RefreshUnavailable", async () => {
+    const { browser, backend, clock } = await signedIn({
+      refreshRejection: { status: 404, body: { error: "not_found" } },
+    });
+    backend.revokeAll();
+    clock.advance(590);
+    const session = await browser.session();
+    expect(session?.error).toBe("RefreshUnavailable");
+    expect(session?.user?.email).toBe(ADMIN.email);
+  });
+});

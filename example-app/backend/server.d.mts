@@ -95,6 +95,34 @@ export interface BackendOptions {
    * like Django's APPEND_SLASH. Default false.
    */
   trailingSlash?: boolean;
+  /**
+   * Send a `Date` header. `false`: none at all (the library then has no backend clock to correct
+   * skew with but the JWT's `iat`). Default true.
+   */
+  sendDateHeader?: boolean;
+  /**
+   * `"absolute"`: one refresh expiry per token family, fixed at login (`refreshTokenTtlSeconds`
+   * from login). `"sliding"`: every rotation grants the new refresh token a fresh
+   * `refreshTokenTtlSeconds`. Default "absolute".
+   */
+  refreshExpiry?: "absolute" | "sliding";
+  /**
+   * What logout revokes by. `"any"`: the refresh token in the body, a Bearer token, the
+   * `refresh_token` / `access_token` / `backend_sid` cookies. `"body"`: only a refresh token in the
+   * body (`refreshToken` or `refresh_token`). Default "any".
+   */
+  logoutRevokes?: "any" | "body";
+  /**
+   * The answer to a refresh token that is unknown, reused, revoked or expired: any status
+   * (200-599) and an optional body (JSON value, a string as text/plain, or none). Default
+   * `{ status: 401, body: { error: "invalid_grant" } }`.
+   */
+  refreshRejection?: RefreshRejection;
+}
+
+export interface RefreshRejection {
+  status: number;
+  body?: unknown;
 }
 
 export interface ExtraCookies {
@@ -126,6 +154,10 @@ export interface ResolvedOptions {
   requiredFields: Partial<Record<"login" | "refresh" | "logout", Record<string, string>>>;
   formOnly: boolean;
   trailingSlash: boolean;
+  sendDateHeader: boolean;
+  refreshExpiry: "absolute" | "sliding";
+  logoutRevokes: "any" | "body";
+  refreshRejection: RefreshRejection;
 }
 
 export interface BackendStats {

@@ -141,6 +141,13 @@ function defaultOptions(users = DEFAULT_USERS) {
     requiredFields: {},
     formOnly: false,
     trailingSlash: false,
+    sendDateHeader: true,
+    refreshExpiry: /** @type {"absolute" | "sliding"} */ ("absolute"),
+    logoutRevokes: /** @type {"any" | "body"} */ ("any"),
+    refreshRejection: /** @type {{ status: number, body?: unknown }} */ ({
+      status: INVALID_GRANT.status,
+      body: INVALID_GRANT.body,
+    }),
   };
 }
 
@@ -181,6 +188,15 @@ const VALIDATORS = {
     ),
   formOnly: isBoolean,
   trailingSlash: isBoolean,
+  sendDateHeader: isBoolean,
+  refreshExpiry: oneOf(["absolute", "sliding"]),
+  logoutRevokes: oneOf(["any", "body"]),
+  refreshRejection: (v) =>
+    isPlainObject(v) &&
+    Number.isInteger(v.status) &&
+    v.status >= 200 &&
+    v.status <= 599 &&
+    Object.keys(v).every((key) => key === "status" || key === "body"),
   extraCookies: (v) =>
     isPlainObject(v) &&
     ["login", "perRefresh", "bytes"].every(
@@ -662,20 +678,21 @@ export async function startBackend(userOptions = {}) {
       if (!token) return BAD_REQUEST;
       const record = refreshTokens.get(token);
       const family = record && families.get(record.familyId);
-      if (!record || !family) return INVALID_GRANT;
+      if (!record || !family) return refreshRejected();
       if (record.retired) {
         // A rotated token came back: someone holds a copy. Kill the family.
         family.revoked = true;
         stats.reuseDetected++;
-        return {
-          status: 401,
-          body: { error: "invalid_grant", error_description: "refresh token reuse detected" },
-        };
+        return refreshRejected("refresh token reuse detected");
       }
       const user = findUserById(family.userId);
-      if (family.revoked || ctx.now >= family.refreshExpiresAt || !user) return INVALID_GRANT;
+      if (family.revoked || ctx.now >= family.refreshExpiresAt || !user) return refreshRejected();
       record.retired = true;
       stats.refreshSucceeded++;
+      if (options.refreshExpiry === "sliding") {
+        // Each rotation grants a fresh refresh lifetime (the new token's own expiry).
+        family.refreshExpiresAt = ctx.now + options.refreshTokenTtlSeconds * 1000;
+      }
       const reply = issueTokens(user, family, ctx.now);
       reply.cookies.push(...extraCookies(options.extraCookies.perRefresh));
       return reply;
@@ -690,15 +707,19 @@ export async function startBackend(userOptions = {}) {
         return { status: 204 };
       }
       const body = isPlainObject(ctx.body) ? ctx.body : {};
+      const byBodyOnly = options.logoutRevokes === "body";
       /** @type {Set<string | undefined>} */
-      const familyIds = new Set([ctx.cookies.backend_sid]);
-      for (const token of [
-        body.refreshToken,
-        body.refresh_token,
-        ctx.bearer,
-        ctx.cookies.refresh_token,
-        ctx.cookies.access_token,
-      ]) {
+      const familyIds = new Set(byBodyOnly ? [] : [ctx.cookies.backend_sid]);
+      const presented = byBodyOnly
+        ? [body.refreshToken, body.refresh_token]
+        : [
+            body.refreshToken,
+            body.refresh_token,
+            ctx.bearer,
+            ctx.cookies.refresh_token,
+            ctx.cookies.access_token,
+          ];
+      for (const token of presented) {
         if (typeof token !== "string") continue;
         familyIds.add(
           refreshTokens.get(token)?.familyId ??
@@ -735,6 +756,19 @@ export async function startBackend(userOptions = {}) {
       };
     },
   };
+
+  /**
+   * A refresh token that is unknown, reused, revoked or expired: `options.refreshRejection`
+   * (401 invalid_grant by default, the reference behaviour).
+   * @param {string} [description] added as `error_description` to an object body
+   * @returns {Reply}
+   */
+  function refreshRejected(description) {
+    const { status, body } = options.refreshRejection;
+    const described =
+      description && isPlainObject(body) ? { ...body, error_description: description } : body;
+    return { status, body: described };
+  }
 
   /** @returns {Reply} */
   function unauthorized() {
@@ -856,7 +890,8 @@ export async function startBackend(userOptions = {}) {
   function send(res, reply) {
     if (res.headersSent || res.destroyed) return;
     res.setHeader("Cache-Control", "no-store");
-    res.setHeader("Date", new Date(now()).toUTCString());
+    if (options.sendDateHeader) res.setHeader("Date", new Date(now()).toUTCString());
+    else res.sendDate = false;
     if (reply.cookies?.length) res.setHeader("Set-Cookie", reply.cookies);
     for (const [name, value] of Object.entries(reply.headers ?? {})) {
       res.setHeader(name, String(value));
@@ -881,7 +916,11 @@ export async function startBackend(userOptions = {}) {
   function answer(endpoint, res, reply) {
     const rejected = reply.status === 400 || reply.status === 401;
     if (rejected && endpoint === "login") stats.loginFailed++;
-    if (rejected && endpoint === "refresh") stats.refreshRejected++;
+    const refreshRejection =
+      reply.status === 400 ||
+      reply.status === 401 ||
+      reply.status === options.refreshRejection.status;
+    if (refreshRejection && endpoint === "refresh") stats.refreshRejected++;
     send(res, reply);
   }
 
