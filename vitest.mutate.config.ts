@@ -20,9 +20,10 @@ export default mergeConfig(
         "test/counting-proxy.test.ts",
         // Child processes: a mutant is only active in this process, so tests whose subject runs
         // in spawned Node.js instances or a Django server cannot kill it, only slow every run
-        // that they cover. The core they reach is covered in-process (redis.test.ts,
+        // that they cover. The core they reach is covered in-process (redis.test.ts, redis-coordinator.test.ts,
         // rotation.test.ts, backend-quirks.test.ts).
         "test/process-coordination.test.ts",
+        "test/redis-instances.test.ts",
         "test/django-simplejwt.test.ts",
       ],
     },

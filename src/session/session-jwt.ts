@@ -99,8 +99,9 @@ export async function rememberedDecode(params: JWTDecodeParams): Promise<JWT | n
   }
   const payload = await entry.payload;
   if (!payload) return null;
-  if (typeof payload.exp === "number" && payload.exp + CLOCK_TOLERANCE_SECONDS < now / 1000) {
-    // Expired since it was remembered: let the decode give its own answer (a rejection).
+  if (typeof payload.exp === "number" && payload.exp + CLOCK_TOLERANCE_SECONDS <= now / 1000) {
+    // Expired since it was remembered (jose refuses from exp + tolerance on, to the millisecond):
+    // let the decode give its own answer (a rejection).
     entries.delete(token);
     return decodeJwt(params);
   }
