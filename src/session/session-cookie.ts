@@ -127,11 +127,7 @@ export function stateOf(token: JWT | null): BackendTokenState | undefined {
 /** @internal Is `name` the session cookie or one of its chunks (`name.0`, `name.1`, …)? */
 function isSessionCookie(name: string, sessionName: string): boolean {
   if (name === sessionName) return true;
-  return (
-    name.length > sessionName.length + 1 &&
-    name.startsWith(`${sessionName}.`) &&
-    CHUNK_INDEX.test(name.slice(sessionName.length + 1))
-  );
+  return name.startsWith(`${sessionName}.`) && CHUNK_INDEX.test(name.slice(sessionName.length + 1));
 }
 
 const CHUNK_INDEX = /^\d+$/;
@@ -145,23 +141,22 @@ export function replaceSessionCookies(
   setCookies: readonly string[],
   sessionName: string,
 ): string {
-  const touched = setCookies.some((header) =>
-    isSessionCookie(header.slice(0, header.indexOf("=")).trim(), sessionName),
-  );
-  if (!touched) return cookieHeader;
+  const changes = setCookies.flatMap((header) => {
+    const pair = header.split(";", 1)[0] ?? "";
+    const eq = pair.indexOf("=");
+    const name = pair.slice(0, eq).trim();
+    // A line without "name=" sets nothing.
+    if (eq < 1 || !isSessionCookie(name, sessionName)) return [];
+    const expired = /;\s*max-age=0\b/i.test(header) || /;\s*expires=Thu, 01 Jan 1970/i.test(header);
+    return [{ name, value: expired ? "" : pair.slice(eq + 1).trim() }];
+  });
+  if (changes.length === 0) return cookieHeader;
   const kept = Object.entries(parseCookie(cookieHeader, { decode: (value) => value })).filter(
     ([name]) => !isSessionCookie(name, sessionName),
   );
   const updates = new Map<string, string>();
-  for (const header of setCookies) {
-    const pair = header.split(";", 1)[0] ?? "";
-    const eq = pair.indexOf("=");
-    if (eq < 1) continue;
-    const name = pair.slice(0, eq).trim();
-    if (!isSessionCookie(name, sessionName)) continue;
-    const expired = /;\s*max-age=0\b/i.test(header) || /;\s*expires=Thu, 01 Jan 1970/i.test(header);
-    const value = pair.slice(eq + 1).trim();
-    if (expired || value === "") updates.delete(name);
+  for (const { name, value } of changes) {
+    if (value === "") updates.delete(name);
     else updates.set(name, value);
   }
   return [...kept, ...updates]
