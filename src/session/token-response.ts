@@ -69,12 +69,13 @@ export function readTokenResponse(
       status: response.status,
     });
   }
-  const dateHeader = response.headers.get("date");
+  // The backend's clock, from its Date header; NaN without a readable one.
+  const backendNowSeconds = Date.parse(response.headers.get("date") ?? "") / 1000;
   const clock = {
     nowSeconds,
-    offset: clockOffset(dateHeader, nowSeconds, options.clockToleranceSeconds),
+    offset: clockOffset(backendNowSeconds, nowSeconds, options.clockToleranceSeconds),
     tolerance: options.clockToleranceSeconds,
-    dated: dateHeader !== null && Number.isFinite(Date.parse(dateHeader)),
+    dated: Number.isFinite(backendNowSeconds),
     onMismatch: (kind: Kind, configured: number, fromJwt: number) =>
       warnOnce(
         options,
@@ -234,9 +235,9 @@ function jwtExpiry(token: string, clock: ExpiryClock): number | undefined {
   } catch {
     return undefined;
   }
-  if (typeof claims.exp !== "number" || !Number.isFinite(claims.exp)) return undefined;
+  if (!isFiniteNumber(claims.exp)) return undefined;
   let offset = clock.offset;
-  if (!clock.dated && typeof claims.iat === "number" && Number.isFinite(claims.iat)) {
+  if (!clock.dated && isFiniteNumber(claims.iat)) {
     const ahead = claims.iat - clock.nowSeconds;
     if (ahead > clock.tolerance) offset = ahead;
   }
@@ -274,12 +275,11 @@ function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
-/** Backend clock minus ours, from the response `Date` header; 0 within the tolerance. */
-function clockOffset(dateHeader: string | null, nowSeconds: number, tolerance: number): number {
-  if (!dateHeader) return 0;
-  const backendNow = Date.parse(dateHeader) / 1000;
-  if (!Number.isFinite(backendNow)) return 0;
-  const offset = backendNow - nowSeconds;
+const isFiniteNumber = (value: unknown): value is number => Number.isFinite(value);
+
+/** Backend clock minus ours; 0 within the tolerance or without a backend clock (NaN). */
+function clockOffset(backendNowSeconds: number, nowSeconds: number, tolerance: number): number {
+  const offset = backendNowSeconds - nowSeconds;
   return Math.abs(offset) > tolerance ? offset : 0;
 }
 
