@@ -68,27 +68,28 @@ export function fitSession(
   const current = () => ({ ...state, cookies, user });
   const before = new Set((previous?.cookies ?? state.cookies).map(cookieKey));
   while (sessionBytes(current()) > sessionBudgetBytes) {
+    // New cookies first (only after a refresh, when no profile field may give way), then the
+    // largest cookie or profile field.
     const cookie = largest(
       cookies.filter((c) => !essential.has(c.name)),
-      (c) => bytes(c.name) + bytes(c.value),
+      cookieBytes,
       (c) => !before.has(cookieKey(c)),
     );
+    const userNow = user;
+    const fieldBytes = (key: string) => bytes(JSON.stringify(userNow[key]) ?? "");
     const field = largest(
       Object.keys(user).filter((key) => profileMayGiveWay && !CORE_PROFILE.has(key)),
-      (key) => bytes(JSON.stringify(user[key]) ?? ""),
+      fieldBytes,
     );
-    const cookieSize = cookie ? bytes(cookie.name) + bytes(cookie.value) : -1;
-    const fieldSize = field ? bytes(JSON.stringify(user[field]) ?? "") : -1;
-    const newCookie = cookie !== undefined && !before.has(cookieKey(cookie));
-    if (cookie && (newCookie || cookieSize >= fieldSize)) {
+    if (cookie && (field === undefined || cookieBytes(cookie) >= fieldBytes(field))) {
       cookies = cookies.filter((c) => c !== cookie);
-      refused.push({ what: `backend cookie "${cookie.name}"`, bytes: cookieSize });
-    } else if (field) {
+      refused.push({ what: `backend cookie "${cookie.name}"`, bytes: cookieBytes(cookie) });
+    } else if (field !== undefined) {
       const { [field]: _dropped, ...rest } = user;
       user = rest as BackendUser;
-      refused.push({ what: `profile field "${field}"`, bytes: fieldSize });
-    } else if (profileMayGiveWay && user.image && bytes(user.image) > 1024) {
-      refused.push({ what: 'profile field "image"', bytes: bytes(user.image) });
+      refused.push({ what: `profile field "${field}"`, bytes: fieldBytes(field) });
+    } else if (profileMayGiveWay && bytes(user.image ?? "") > 1024) {
+      refused.push({ what: 'profile field "image"', bytes: bytes(user.image ?? "") });
       const { image: _image, ...rest } = user;
       user = rest as BackendUser;
     } else {
@@ -109,6 +110,7 @@ export function logRefusals(runtime: Runtime, step: string, refused: readonly Re
   }
 }
 
+const cookieBytes = (cookie: StoredCookie) => bytes(cookie.name) + bytes(cookie.value);
 const cookieKey = (cookie: StoredCookie) => `${cookie.name}\0${cookie.path ?? "/"}`;
 
 /** The largest of `items` by `size`, preferring those `first` accepts. */

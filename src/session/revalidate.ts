@@ -45,11 +45,14 @@ export async function revalidate(
     reason = `the profile endpoint refused the new token (${error.status})`;
   }
   logger.warn(`refresh: ${reason}; session ended (AccessRevoked)`);
-  const ended = await callLogout(runtime, rotated);
-  if (ended.status === undefined || ended.status >= 300) {
-    logger.warn(
-      "refresh: the backend logout after AccessRevoked did not confirm the end of the session",
-    );
+  // Without a logout endpoint there is no backend session to end beyond the tokens we drop.
+  if (runtime.options.logout) {
+    const ended = await callLogout(runtime, rotated);
+    if (ended.status === undefined || ended.status >= 300) {
+      logger.warn(
+        "refresh: the backend logout after AccessRevoked did not confirm the end of the session",
+      );
+    }
   }
   return { kind: "rejected", error: "AccessRevoked" };
 }
