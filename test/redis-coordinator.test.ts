@@ -5,8 +5,8 @@
  * is chosen. Failures are injected by a `commands` adapter over a real ioredis connection that
  * fails chosen commands the way a dropped connection does.
  */
-import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Redis } from "ioredis";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   type CoordinatedRefresh,
   type RedisCommands,
@@ -14,30 +14,17 @@ import {
   type RefreshOutcome,
 } from "../src/index.js";
 import { sealedBox } from "../src/lib/sealed-box.js";
-import { type RedisServer, recordingLogger, SECRET, startRedisServer } from "./harness/index.js";
+import { recordingLogger, redisForFile, rotatedOutcome, SECRET } from "./harness/index.js";
 
-let redis: RedisServer;
+const redis = redisForFile();
+const connect = redis.connect;
 let raw: Redis;
-const connections: Redis[] = [];
 let counter = 0;
 /** A key prefix and an in-process scope of its own per coordinator group. */
 const fresh = () => `rc${++counter}-${process.pid}:`;
 
-function connect(): Redis {
-  const client = new Redis(redis.port, "127.0.0.1");
-  client.on("error", () => {});
-  connections.push(client);
-  return client;
-}
-
-beforeAll(async () => {
-  redis = await startRedisServer();
+beforeAll(() => {
   raw = connect();
-});
-
-afterAll(async () => {
-  for (const client of connections) client.disconnect();
-  await redis?.stop();
 });
 
 afterEach(() => {
@@ -95,14 +82,7 @@ function faultyCommands(io = connect()) {
   };
 }
 
-const rotated = (name: string): RefreshOutcome => ({
-  kind: "rotated",
-  accessToken: `access-${name}`,
-  refreshToken: `refresh-${name}`,
-  accessTokenExpiresAt: 2_000_000_000,
-  receivedAt: 1_900_000_000,
-  cookies: { set: [], deleted: [] },
-});
+const rotated = rotatedOutcome;
 
 /** A refresh that counts its calls, runs `during` while it "talks to the backend", then answers. */
 function refreshAnswering(

@@ -4,12 +4,12 @@
  * runs in other processes (so `npm run mutate` leaves this file out: a mutant is only active in
  * the test's own process).
  */
-import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Redis } from "ioredis";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   ADMIN,
   type Instance,
-  type RedisServer,
+  redisForFile,
   signedIn,
   spawnInstance,
   startRedisServer,
@@ -17,21 +17,14 @@ import {
   tokenFromResponse,
 } from "./harness/index.js";
 
-let redis: RedisServer;
+const redis = redisForFile();
 let raw: Redis;
 let prefixCounter = 0;
 /** A fresh key prefix per test, so tests never see each other's entries. */
 const freshPrefix = () => `instances${++prefixCounter}-${process.pid}:`;
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-  raw = new Redis(redis.port, "127.0.0.1");
-  raw.on("error", () => {});
-});
-
-afterAll(async () => {
-  raw?.disconnect();
-  await redis?.stop();
+beforeAll(() => {
+  raw = redis.connect();
 });
 
 /** Past the access token's lifetime (600 s): the next session read must refresh. */

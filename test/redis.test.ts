@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   BackendCredentials,
   type CoordinatedRefresh,
@@ -12,18 +12,18 @@ import {
   ADMIN,
   AuthClient,
   appConfig,
-  type RedisServer,
   recordingLogger,
+  redisForFile,
+  rotatedOutcome,
   SECRET,
   signedIn,
   signedInWithEvents,
-  startRedisServer,
   tokenFromResponse,
 } from "./harness/index.js";
 
-let redis: RedisServer;
+const redis = redisForFile();
+const connect = redis.connect;
 let raw: Redis;
-const clients: Redis[] = [];
 let prefixCounter = 0;
 /**
  * A scope of its own for a coordinator that models a separate process (coordinators of one scope
@@ -37,32 +37,11 @@ const instance = (prefix: string) =>
 /** A fresh key prefix per test, so tests never see each other's entries. */
 const freshPrefix = () => `test${++prefixCounter}-${process.pid}:`;
 
-/** An ioredis client on the test server (closed after all tests). */
-function connect(port = redis.port): Redis {
-  const client = new Redis(port, "127.0.0.1");
-  client.on("error", () => {});
-  clients.push(client);
-  return client;
-}
-
-beforeAll(async () => {
-  redis = await startRedisServer();
+beforeAll(() => {
   raw = connect();
 });
 
-afterAll(async () => {
-  for (const client of clients) client.disconnect();
-  await redis?.stop();
-});
-
-const rotated = (name: string): RefreshOutcome => ({
-  kind: "rotated",
-  accessToken: `access-${name}`,
-  refreshToken: `refresh-${name}`,
-  accessTokenExpiresAt: 2_000_000_000,
-  receivedAt: 1_900_000_000,
-  cookies: { set: [], deleted: [] },
-});
+const rotated = rotatedOutcome;
 
 /** A refresh function that counts its calls and answers `outcome` after `delayMs`. */
 function countingRefresh(outcome: RefreshOutcome, shareForMs: number, delayMs = 0) {

@@ -5,15 +5,14 @@
  * a backend logout whose confirmation is checked. Against a real server on 127.0.0.1.
  */
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BackendCredentialsOptions } from "../src/index.js";
 import type { RefreshOutcome } from "../src/model/coordinator.js";
 import { resolveOptions } from "../src/model/options.js";
 import type { BackendTokenState } from "../src/model/types.js";
 import { revalidate, revalidationDue } from "../src/session/revalidate.js";
 import { createRuntime } from "../src/session/runtime.js";
-import { recordingLogger } from "./harness/index.js";
+import { listenForTest, recordingLogger } from "./harness/index.js";
 
 /** A request the scripted backend received. */
 interface ReceivedRequest {
@@ -47,15 +46,8 @@ async function scriptedBackend(answers: Record<string, Answer>) {
     response.writeHead(answer.status, { "content-type": "application/json" });
     response.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+  const url = await listenForTest(server);
+  return { url, requests };
 }
 
 /** A provider runtime with a profile and a logout endpoint, on a clock the test sets (`clock.seconds`). */

@@ -6,8 +6,7 @@
  * base, and the body that carries the refresh token. One call as the user against a real server.
  */
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BackendCredentialsOptions } from "../src/index.js";
 import { resolveOptions } from "../src/model/options.js";
 import type { BackendSessionError, BackendTokenState } from "../src/model/types.js";
@@ -23,7 +22,7 @@ import {
   nowSeconds,
   refreshGrantOf,
 } from "../src/session/state.js";
-import { recordingLogger } from "./harness/index.js";
+import { listenForTest, recordingLogger } from "./harness/index.js";
 
 /** A provider runtime with `options`, on a clock the test sets (`clock.seconds`). */
 function runtimeWith(
@@ -65,15 +64,7 @@ async function headerEchoServer(): Promise<string> {
       }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listenForTest(server);
 }
 
 describe("nowSeconds", () => {

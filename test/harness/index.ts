@@ -24,7 +24,9 @@ export {
 export { addingSetCookies } from "./fetch-wrappers.js";
 export { HOSTILE_USER, hostileSetup } from "./hostile-backend.js";
 export { type Instance, spawnInstance, stopInstances } from "./instances.js";
+export { listenForTest } from "./loopback.js";
 export { recordingLogger } from "./recorders.js";
+export { redisForFile, rotatedOutcome } from "./redis-fixture.js";
 export { type RedisServer, startRedisServer } from "./redis-server.js";
 export {
   forwardedCookie,
