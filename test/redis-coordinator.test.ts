@@ -199,7 +199,12 @@ describe("RedisCoordinator shared outcomes", () => {
   it("uses an outcome another instance stored instead of refreshing, for the time it has left", async () => {
     let now = 5_000_000;
     const prefix = fresh();
-    const { coordinator: reader } = coordinator({ prefix, now: () => now });
+    const faults = faultyCommands();
+    const { coordinator: reader } = coordinator({
+      prefix,
+      now: () => now,
+      commands: faults.commands,
+    });
     for (const outcome of [
       rotated("x"),
       { kind: "rejected" as const },
@@ -207,8 +212,10 @@ describe("RedisCoordinator shared outcomes", () => {
     ]) {
       await storeEntry(prefix, `k-${outcome.kind}`, { outcome, until: now + 1 });
       const refresh = refreshAnswering(rotated("mine"), 0);
+      faults.calls.length = 0;
       expect(await reader.run(`k-${outcome.kind}`, refresh)).toEqual(outcome);
       expect(refresh.calls).toBe(0);
+      expect(faults.calls).toEqual(["GET"]); // no lock taken for it
     }
     await storeEntry(prefix, "ending", { outcome: rotated("old"), until: now });
     expect(await reader.peek("ending")).toBeUndefined();
@@ -406,6 +413,50 @@ describe("RedisCoordinator when Redis fails", () => {
     ]);
   });
 
+  it("every Redis failure shares one rate limit, whichever step it hit", async () => {
+    const faults = faultyCommands();
+    const { coordinator: c, logger } = coordinator({ commands: faults.commands });
+    faults.failNext("GET");
+    await c.run("first-look", refreshAnswering({ kind: "unavailable" }, 0));
+    faults.before("SET NX", async () => faults.failNext("GET"));
+    await c.run("second-look", refreshAnswering({ kind: "unavailable" }, 0));
+    faults.failNext("SET");
+    await c.run("store", refreshAnswering(rotated("a"), 5_000));
+    faults.failNext("EVAL");
+    await c.run("release", refreshAnswering({ kind: "unavailable" }, 0));
+    expect(logger.lines).toEqual([
+      "warn RedisCoordinator: Redis GET failed (Error ECONNRESET); coordinating refreshes in this process only",
+    ]);
+  });
+
+  it("an error that is not a Redis failure in the second look is not taken for one: the run fails loudly", async () => {
+    const saved = {
+      AUTH_SECRET: process.env.AUTH_SECRET,
+      NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET,
+    };
+    delete process.env.AUTH_SECRET;
+    delete process.env.NEXTAUTH_SECRET;
+    try {
+      const prefix = fresh();
+      const faults = faultyCommands();
+      const logger = recordingLogger();
+      const c = new RedisCoordinator({ commands: faults.commands, prefix, scope: prefix, logger });
+      // An entry appears between the first look and the lock; reading it needs the secret.
+      faults.before("SET NX", () =>
+        storeEntry(prefix, "k", { outcome: rotated("other"), until: Date.now() + 10_000 }),
+      );
+      const refresh = refreshAnswering(rotated("a"), 5_000);
+      await expect(c.run("k", refresh)).rejects.toThrow(/RedisCoordinator: no secret/);
+      expect(refresh.calls).toBe(0);
+      expect(logger.lines).toEqual([]);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it("errors that are not Redis failures are not swallowed: a missing secret is a loud TypeError", async () => {
     const saved = {
       AUTH_SECRET: process.env.AUTH_SECRET,
@@ -446,6 +497,7 @@ describe("RedisCoordinator secrets", () => {
       scope: fresh(),
     });
     await writer.run("k", refreshAnswering(rotated("w"), 10_000));
+    await storeEntry(prefix, "env", { outcome: rotated("env"), until: Date.now() + 10_000 });
 
     const adopting = new RedisCoordinator({
       client: connect(),
@@ -468,7 +520,9 @@ describe("RedisCoordinator secrets", () => {
           logger: recordingLogger(),
         });
         c.adoptAuthSecret(unusable);
-        expect(await c.peek("k")).toBeUndefined(); // still the environment's secret
+        // Still the environment's secret: reads what it sealed, not what the other one sealed.
+        expect(await c.peek("env")).toEqual(rotated("env"));
+        expect(await c.peek("k")).toBeUndefined();
       }
       const adopted = new RedisCoordinator({ client: connect(), prefix, scope: fresh() });
       adopted.adoptAuthSecret(["a-newer-secret-of-at-least-32-characters", otherSecret]);
@@ -497,6 +551,14 @@ describe("RedisCoordinator secrets", () => {
     expect(
       () => new RedisCoordinator({ commands: { get() {}, del() {} } as never, secret: SECRET }),
     ).toThrow(new TypeError("RedisCoordinator: option commands must have set, get and del"));
+    for (const notAClient of [null, Object.assign(() => {}, { set() {}, get() {}, del() {} })]) {
+      expect(() => new RedisCoordinator({ client: notAClient as never, secret: SECRET })).toThrow(
+        new TypeError("RedisCoordinator: option client must have set, get and del (ioredis)"),
+      );
+    }
+    expect(() => new RedisCoordinator({ client, secret: SECRET, now: 5 as never })).toThrow(
+      /^RedisCoordinator: option now must be a function/,
+    );
     expect(
       () => new RedisCoordinator({ client: { set() {}, get() {} } as never, secret: SECRET }),
     ).toThrow(

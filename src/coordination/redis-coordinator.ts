@@ -179,7 +179,7 @@ export class RedisCoordinator implements RefreshCoordinator {
     const scope = nonEmptyString(owner, "scope", options.scope ?? prefix);
     this.#local = new MemoryCoordinator({ scope: `redis:${scope}` });
     const logger = options.logger ?? consoleLogger;
-    if (typeof logger?.warn !== "function") {
+    if (typeof logger.warn !== "function") {
       throw new TypeError("RedisCoordinator: option logger must have a warn(message) method");
     }
     this.#logger = logger;
