@@ -29,7 +29,21 @@ beforeAll(() => {
 
 afterEach(() => {
   vi.useRealTimers();
+  vi.unstubAllEnvs();
 });
+
+/** No Auth.js secret in the environment (restored after the test). */
+function withoutEnvSecrets() {
+  for (const name of [
+    "AUTH_SECRET",
+    "NEXTAUTH_SECRET",
+    "AUTH_SECRET_1",
+    "AUTH_SECRET_2",
+    "AUTH_SECRET_3",
+  ]) {
+    vi.stubEnv(name, undefined);
+  }
+}
 
 type Command = "SET NX" | "SET" | "GET" | "EVAL";
 
@@ -430,59 +444,35 @@ describe("RedisCoordinator when Redis fails", () => {
   });
 
   it("an error that is not a Redis failure in the second look is not taken for one: the run fails loudly", async () => {
-    const saved = {
-      AUTH_SECRET: process.env.AUTH_SECRET,
-      NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET,
-    };
-    delete process.env.AUTH_SECRET;
-    delete process.env.NEXTAUTH_SECRET;
-    try {
-      const prefix = fresh();
-      const faults = faultyCommands();
-      const logger = recordingLogger();
-      const c = new RedisCoordinator({ commands: faults.commands, prefix, scope: prefix, logger });
-      // An entry appears between the first look and the lock; reading it needs the secret.
-      faults.before("SET NX", () =>
-        storeEntry(prefix, "k", { outcome: rotated("other"), until: Date.now() + 10_000 }),
-      );
-      const refresh = refreshAnswering(rotated("a"), 5_000);
-      await expect(c.run("k", refresh)).rejects.toThrow(/RedisCoordinator: no secret/);
-      expect(refresh.calls).toBe(0);
-      expect(logger.lines).toEqual([]);
-    } finally {
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-    }
+    withoutEnvSecrets();
+    const prefix = fresh();
+    const faults = faultyCommands();
+    const logger = recordingLogger();
+    const c = new RedisCoordinator({ commands: faults.commands, prefix, scope: prefix, logger });
+    // An entry appears between the first look and the lock; reading it needs the secret.
+    faults.before("SET NX", () =>
+      storeEntry(prefix, "k", { outcome: rotated("other"), until: Date.now() + 10_000 }),
+    );
+    const refresh = refreshAnswering(rotated("a"), 5_000);
+    await expect(c.run("k", refresh)).rejects.toThrow(/RedisCoordinator: no secret/);
+    expect(refresh.calls).toBe(0);
+    expect(logger.lines).toEqual([]);
   });
 
   it("errors that are not Redis failures are not swallowed: a missing secret is a loud TypeError", async () => {
-    const saved = {
-      AUTH_SECRET: process.env.AUTH_SECRET,
-      NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET,
-    };
-    delete process.env.AUTH_SECRET;
-    delete process.env.NEXTAUTH_SECRET;
-    try {
-      const prefix = fresh();
-      const c = new RedisCoordinator({ client: connect(), prefix, scope: prefix });
-      const refresh = refreshAnswering(rotated("a"), 5_000);
-      await expect(c.run("k", refresh)).rejects.toThrow(
-        new TypeError(
-          "RedisCoordinator: no secret: give option secret, set AUTH_SECRET, or use the coordinator through withBackend with config.secret",
-        ),
-      );
-      await storeEntry(prefix, "k2", { outcome: rotated("b"), until: Date.now() + 10_000 });
-      await expect(c.peek("k2")).rejects.toThrow(/no secret/);
-      process.env.AUTH_SECRET = SECRET;
-      expect(await c.peek("k2")).toEqual(rotated("b"));
-    } finally {
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-    }
+    withoutEnvSecrets();
+    const prefix = fresh();
+    const c = new RedisCoordinator({ client: connect(), prefix, scope: prefix });
+    const refresh = refreshAnswering(rotated("a"), 5_000);
+    await expect(c.run("k", refresh)).rejects.toThrow(
+      new TypeError(
+        "RedisCoordinator: no secret: give option secret, set AUTH_SECRET, or use the coordinator through withBackend with config.secret",
+      ),
+    );
+    await storeEntry(prefix, "k2", { outcome: rotated("b"), until: Date.now() + 10_000 });
+    await expect(c.peek("k2")).rejects.toThrow(/no secret/);
+    vi.stubEnv("AUTH_SECRET", SECRET);
+    expect(await c.peek("k2")).toEqual(rotated("b"));
   });
 });
 
@@ -509,28 +499,22 @@ describe("RedisCoordinator secrets", () => {
     adopting.adoptAuthSecret([otherSecret]);
     expect(await adopting.peek("k")).toBeUndefined(); // its own secret is kept
 
-    const saved = process.env.AUTH_SECRET;
-    process.env.AUTH_SECRET = SECRET;
-    try {
-      for (const unusable of [[], [""], [otherSecret, ""]]) {
-        const c = new RedisCoordinator({
-          client: connect(),
-          prefix,
-          scope: fresh(),
-          logger: recordingLogger(),
-        });
-        c.adoptAuthSecret(unusable);
-        // Still the environment's secret: reads what it sealed, not what the other one sealed.
-        expect(await c.peek("env")).toEqual(rotated("env"));
-        expect(await c.peek("k")).toBeUndefined();
-      }
-      const adopted = new RedisCoordinator({ client: connect(), prefix, scope: fresh() });
-      adopted.adoptAuthSecret(["a-newer-secret-of-at-least-32-characters", otherSecret]);
-      expect(await adopted.peek("k")).toEqual(rotated("w"));
-    } finally {
-      if (saved === undefined) delete process.env.AUTH_SECRET;
-      else process.env.AUTH_SECRET = saved;
+    vi.stubEnv("AUTH_SECRET", SECRET);
+    for (const unusable of [[], [""], [otherSecret, ""]]) {
+      const c = new RedisCoordinator({
+        client: connect(),
+        prefix,
+        scope: fresh(),
+        logger: recordingLogger(),
+      });
+      c.adoptAuthSecret(unusable);
+      // Still the environment's secret: reads what it sealed, not what the other one sealed.
+      expect(await c.peek("env")).toEqual(rotated("env"));
+      expect(await c.peek("k")).toBeUndefined();
     }
+    const adopted = new RedisCoordinator({ client: connect(), prefix, scope: fresh() });
+    adopted.adoptAuthSecret(["a-newer-secret-of-at-least-32-characters", otherSecret]);
+    expect(await adopted.peek("k")).toEqual(rotated("w"));
   });
 
   it("refuses options that are not an object, a prefix that is not a string, a logger without warn, a commands adapter without set/get/del, and secrets that are not non-empty strings", () => {

@@ -212,6 +212,18 @@ function policy(given: Partial<BackendCredentialsOptions> = {}, extra: PolicyOpt
   };
 }
 
+/** A due session whose refresh grant is only the `cookie` (no refresh token in the body). */
+function dueCookieSession(cookie: BackendTokenState["cookies"][number]): BackendTokenState {
+  const {
+    refreshToken: _token,
+    refreshTokenField: _field,
+    ...state
+  } = dueSession({
+    cookies: [cookie],
+  });
+  return state;
+}
+
 /** A signed-in session whose access token (600 s lifetime) is due: 30 s left, buffer 60 s. */
 function dueSession(overrides: Partial<BackendTokenState> = {}): BackendTokenState {
   return {
@@ -444,13 +456,7 @@ describe("refreshIfNeeded: what the refresh request carries", () => {
       body: { accessToken: "access-1", expires_in: 600 },
       headers: { "set-cookie": ["rt=R1; Path=/; HttpOnly"] },
     });
-    const {
-      refreshToken: _token,
-      refreshTokenField: _field,
-      ...state
-    } = dueSession({
-      cookies: [{ name: "rt", value: "R0", path: "/" }],
-    });
+    const state = dueCookieSession({ name: "rt", value: "R0", path: "/" });
     const after = await refresh(state);
     expect(refreshCalls()).toEqual([
       expect.objectContaining({ authorization: undefined, cookie: "rt=R0", body: "" }),
@@ -993,13 +999,7 @@ describe("refreshIfNeeded: grace cache and rotation chains", () => {
       body: { accessToken: "access-1", expires_in: 600 },
       headers: { "set-cookie": ["rt=; Max-Age=0; Path=/"] },
     });
-    const {
-      refreshToken: _token,
-      refreshTokenField: _field,
-      ...state
-    } = dueSession({
-      cookies: [{ name: "rt", value: "R0", path: "/" }],
-    });
+    const state = dueCookieSession({ name: "rt", value: "R0", path: "/" });
     const first = await refresh(state);
     expect(await refresh(state)).toStrictEqual(first);
     expect(first.cookies).toEqual([]);
@@ -1031,13 +1031,7 @@ describe("refreshIfNeeded: grace cache and rotation chains", () => {
       body: { accessToken: "access-1", expires_in: 600 },
       headers: { "set-cookie": ["rt=R1; Path=/"] },
     });
-    const {
-      refreshToken: _token,
-      refreshTokenField: _field,
-      ...state
-    } = dueSession({
-      cookies: [{ name: "rt", value: "R0", path: "/", expiresAt: NOW + 1 }],
-    });
+    const state = dueCookieSession({ name: "rt", value: "R0", path: "/", expiresAt: NOW + 1 });
     await refresh(state);
     clock.advance(1);
     const late = await refresh(state);
