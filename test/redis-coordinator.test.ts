@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 /**
  * RedisCoordinator, one rule at a time, on a real redis-server: how long the lock lives, that it
  * is always released (or deliberately kept), what a shared outcome must look like to be used,
@@ -18,10 +19,16 @@ import { recordingLogger, redisForFile, rotatedOutcome, SECRET } from "./harness
 
 const redis = redisForFile();
 const connect = redis.connect;
+/**
+ * This run's own tag in keys and scopes: coordinator scopes are process-wide and Redis keys
+ * outlive a run, so names must not repeat when the file runs again in the same process (as
+ * `npm run mutate` does) or against the same server.
+ */
+const RUN = randomUUID().slice(0, 8);
 let raw: Redis;
 let counter = 0;
 /** A key prefix and an in-process scope of its own per coordinator group. */
-const fresh = () => `rc${++counter}-${process.pid}:`;
+const fresh = () => `rc${++counter}-${RUN}:`;
 
 beforeAll(() => {
   raw = connect();

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 /**
  * App instances in child processes sharing one real redis-server: one refresh across instances,
  * a lock holder that dies, Redis stopping mid-run. Apart from redis.test.ts because their subject
@@ -18,10 +19,16 @@ import {
 } from "./harness/index.js";
 
 const redis = redisForFile();
+/**
+ * This run's own tag in keys and scopes: coordinator scopes are process-wide and Redis keys
+ * outlive a run, so names must not repeat when the file runs again in the same process (as
+ * `npm run mutate` does) or against the same server.
+ */
+const RUN = randomUUID().slice(0, 8);
 let raw: Redis;
 let prefixCounter = 0;
 /** A fresh key prefix per test, so tests never see each other's entries. */
-const freshPrefix = () => `instances${++prefixCounter}-${process.pid}:`;
+const freshPrefix = () => `instances${++prefixCounter}-${RUN}:`;
 
 beforeAll(() => {
   raw = redis.connect();

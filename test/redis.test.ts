@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -23,6 +24,12 @@ import {
 
 const redis = redisForFile();
 const connect = redis.connect;
+/**
+ * This run's own tag in keys and scopes: coordinator scopes are process-wide and Redis keys
+ * outlive a run, so names must not repeat when the file runs again in the same process (as
+ * `npm run mutate` does) or against the same server.
+ */
+const RUN = randomUUID().slice(0, 8);
 let raw: Redis;
 let prefixCounter = 0;
 /**
@@ -30,12 +37,12 @@ let prefixCounter = 0;
  * share their in-process state, as the bundles of one app do).
  */
 let scopeCounter = 0;
-const ownScope = () => `instance-${++scopeCounter}`;
+const ownScope = () => `instance-${++scopeCounter}-${RUN}`;
 /** A coordinator of its own instance (see ownScope) on the test server, keys under `prefix`. */
 const instance = (prefix: string) =>
   new RedisCoordinator({ scope: ownScope(), client: connect(), secret: SECRET, prefix });
 /** A fresh key prefix per test, so tests never see each other's entries. */
-const freshPrefix = () => `test${++prefixCounter}-${process.pid}:`;
+const freshPrefix = () => `test${++prefixCounter}-${RUN}:`;
 
 beforeAll(() => {
   raw = connect();
