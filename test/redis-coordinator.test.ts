@@ -507,7 +507,7 @@ describe("RedisCoordinator secrets", () => {
     expect(await adopting.peek("k")).toBeUndefined(); // its own secret is kept
 
     vi.stubEnv("AUTH_SECRET", SECRET);
-    for (const unusable of [[], [""], [otherSecret, ""]]) {
+    for (const unusable of [[], [""], [otherSecret, ""], [42 as unknown as string]]) {
       const c = new RedisCoordinator({
         client: connect(),
         prefix,
