@@ -27,7 +27,7 @@ export { type Instance, spawnInstance, stopInstances } from "./instances.js";
 export { listenForTest } from "./loopback.js";
 export { recordingLogger } from "./recorders.js";
 export { redisForFile, rotatedOutcome } from "./redis-fixture.js";
-export { type RedisServer, startRedisServer } from "./redis-server.js";
+export { startRedisServer } from "./redis-server.js";
 export {
   forwardedCookie,
   locationOf,
