@@ -108,8 +108,9 @@ export interface BackendOptions {
   refreshExpiry?: "absolute" | "sliding";
   /**
    * What logout revokes by. `"any"`: the refresh token in the body, a Bearer token, the
-   * `refresh_token` / `access_token` / `backend_sid` cookies. `"body"`: only a refresh token in the
-   * body (`refreshToken` or `refresh_token`). Default "any".
+   * `refresh_token` / `access_token` / `backend_sid` cookies. `"body"`: only a token in the body
+   * (`refreshToken` or `refresh_token`; an access token there is recognised too). Has no effect
+   * with `logoutRequiresAccessToken`, which takes precedence. Default "any".
    */
   logoutRevokes?: "any" | "body";
   /**

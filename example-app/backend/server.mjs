@@ -46,6 +46,7 @@ import { pathToFileURL } from "node:url";
  * @property {unknown} [body] JSON value, or a string sent as text/plain
  * @property {Record<string, string>} [headers]
  * @property {string[]} [cookies] Set-Cookie values
+ * @property {boolean} [rejection] counted as a rejected refresh whatever its status (not sent)
  */
 
 /** Default accounts (password login). Frozen; `startBackend` copies them. */
@@ -767,7 +768,7 @@ export async function startBackend(userOptions = {}) {
     const { status, body } = options.refreshRejection;
     const described =
       description && isPlainObject(body) ? { ...body, error_description: description } : body;
-    return { status, body: described };
+    return { status, body: described, rejection: true };
   }
 
   /** @returns {Reply} */
@@ -914,13 +915,11 @@ export async function startBackend(userOptions = {}) {
    * @param {Reply} reply
    */
   function answer(endpoint, res, reply) {
-    const rejected = reply.status === 400 || reply.status === 401;
+    // A rejection is what refreshRejected() answers, or else (bad requests, injected faults) a
+    // 400 or 401.
+    const rejected = reply.rejection ?? (reply.status === 400 || reply.status === 401);
     if (rejected && endpoint === "login") stats.loginFailed++;
-    const refreshRejection =
-      reply.status === 400 ||
-      reply.status === 401 ||
-      reply.status === options.refreshRejection.status;
-    if (refreshRejection && endpoint === "refresh") stats.refreshRejected++;
+    if (rejected && endpoint === "refresh") stats.refreshRejected++;
     send(res, reply);
   }
 

@@ -100,7 +100,7 @@ export async function rememberedDecode(params: JWTDecodeParams): Promise<JWT | n
   const payload = await entry.payload;
   if (!payload) return null;
   if (typeof payload.exp === "number" && payload.exp + CLOCK_TOLERANCE_SECONDS <= now / 1000) {
-    // Expired since it was remembered (jose refuses from exp + tolerance on, to the millisecond):
+    // Expired since it was remembered (jose refuses once exp + tolerance is reached):
     // let the decode give its own answer (a rejection).
     entries.delete(token);
     return decodeJwt(params);
