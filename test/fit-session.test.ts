@@ -6,24 +6,17 @@
  */
 import { describe, expect, it } from "vitest";
 import type { BackendCredentialsOptions } from "../src/index.js";
-import { resolveOptions } from "../src/model/options.js";
 import type { BackendTokenState, BackendUser, StoredCookie } from "../src/model/types.js";
 import { fitSession, logRefusals, sessionBytes } from "../src/session/budget.js";
-import { createRuntime } from "../src/session/runtime.js";
-import { recordingLogger } from "./harness/index.js";
+import { providerRuntime } from "./harness/index.js";
 
 /** A provider runtime with `sessionBudgetBytes: budget` (and `extra` options), logging to a recorder. */
 function runtimeWithBudget(budget: number, extra: Partial<BackendCredentialsOptions> = {}) {
-  const logger = recordingLogger();
-  const options = resolveOptions({
-    baseUrl: "http://127.0.0.1:9",
-    endpoints: { logout: false },
-    now: () => 1_700_000_000_000,
-    logger,
-    sessionBudgetBytes: budget,
-    ...extra,
-  });
-  return { runtime: createRuntime({}, options), logger };
+  const { runtime, logger } = providerRuntime(
+    { sessionBudgetBytes: budget, ...extra },
+    1_700_000_000,
+  );
+  return { runtime, logger };
 }
 
 const CORE_USER: BackendUser = {

@@ -8,11 +8,9 @@ import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
 import type { BackendCredentialsOptions } from "../src/index.js";
 import type { RefreshOutcome } from "../src/model/coordinator.js";
-import { resolveOptions } from "../src/model/options.js";
 import type { BackendTokenState } from "../src/model/types.js";
 import { revalidate, revalidationDue } from "../src/session/revalidate.js";
-import { createRuntime } from "../src/session/runtime.js";
-import { listenForTest, recordingLogger } from "./harness/index.js";
+import { listenForTest, providerRuntime } from "./harness/index.js";
 
 /** A request the scripted backend received. */
 interface ReceivedRequest {
@@ -55,16 +53,11 @@ function runtimeWith(
   options: Partial<BackendCredentialsOptions> = {},
   baseUrl = "http://127.0.0.1:9",
 ) {
-  const clock = { seconds: 1000 };
-  const logger = recordingLogger();
-  const resolved = resolveOptions({
+  return providerRuntime({
     baseUrl,
-    now: () => clock.seconds * 1000,
-    logger,
     ...options,
     endpoints: { profile: "/me", logout: "/logout", refresh: "/refresh", ...options.endpoints },
   });
-  return { runtime: createRuntime({}, resolved), clock, logger };
 }
 
 /** The session as it will be after the rotation: new tokens, the profile of sign-in. */

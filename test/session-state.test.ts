@@ -8,9 +8,7 @@
 import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
 import type { BackendCredentialsOptions } from "../src/index.js";
-import { resolveOptions } from "../src/model/options.js";
 import type { BackendSessionError, BackendTokenState } from "../src/model/types.js";
-import { createRuntime } from "../src/session/runtime.js";
 import {
   accessTokenOf,
   callWithSession,
@@ -22,22 +20,15 @@ import {
   nowSeconds,
   refreshGrantOf,
 } from "../src/session/state.js";
-import { listenForTest, recordingLogger } from "./harness/index.js";
+import { listenForTest, providerRuntime } from "./harness/index.js";
 
 /** A provider runtime with `options`, on a clock the test sets (`clock.seconds`). */
 function runtimeWith(
   options: Partial<BackendCredentialsOptions> = {},
   baseUrl = "http://127.0.0.1:9",
 ) {
-  const clock = { seconds: 1000 };
-  const resolved = resolveOptions({
-    baseUrl,
-    now: () => clock.seconds * 1000,
-    logger: recordingLogger(),
-    ...options,
-    endpoints: { logout: false, ...options.endpoints },
-  });
-  return { runtime: createRuntime({}, resolved), clock };
+  const { runtime, clock } = providerRuntime({ baseUrl, ...options });
+  return { runtime, clock };
 }
 
 /** A stored session: tokens received at 1000 s, the access token expiring at 1600 s. */

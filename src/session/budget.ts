@@ -75,21 +75,22 @@ export function fitSession(
       cookieBytes,
       (c) => !before.has(cookieKey(c)),
     );
-    const userNow = user;
-    const fieldBytes = (key: string) => bytes(JSON.stringify(userNow[key]) ?? "");
+    const profile = user;
+    const fieldSize = (key: string) => fieldBytes(profile, key);
     const field = largest(
       Object.keys(user).filter((key) => profileMayGiveWay && !CORE_PROFILE.has(key)),
-      fieldBytes,
+      fieldSize,
     );
-    if (cookie && (field === undefined || cookieBytes(cookie) >= fieldBytes(field))) {
+    const imageBytes = bytes(user.image ?? "");
+    if (cookie && (field === undefined || cookieBytes(cookie) >= fieldSize(field))) {
       cookies = cookies.filter((c) => c !== cookie);
       refused.push({ what: `backend cookie "${cookie.name}"`, bytes: cookieBytes(cookie) });
     } else if (field !== undefined) {
       const { [field]: _dropped, ...rest } = user;
       user = rest as BackendUser;
-      refused.push({ what: `profile field "${field}"`, bytes: fieldBytes(field) });
-    } else if (profileMayGiveWay && bytes(user.image ?? "") > 1024) {
-      refused.push({ what: 'profile field "image"', bytes: bytes(user.image ?? "") });
+      refused.push({ what: `profile field "${field}"`, bytes: fieldSize(field) });
+    } else if (profileMayGiveWay && imageBytes > 1024) {
+      refused.push({ what: 'profile field "image"', bytes: imageBytes });
       const { image: _image, ...rest } = user;
       user = rest as BackendUser;
     } else {
@@ -111,6 +112,7 @@ export function logRefusals(runtime: Runtime, step: string, refused: readonly Re
 }
 
 const cookieBytes = (cookie: StoredCookie) => bytes(cookie.name) + bytes(cookie.value);
+const fieldBytes = (user: BackendUser, key: string) => bytes(JSON.stringify(user[key]) ?? "");
 const cookieKey = (cookie: StoredCookie) => `${cookie.name}\0${cookie.path ?? "/"}`;
 
 /** The largest of `items` by `size`, preferring those `first` accepts. */

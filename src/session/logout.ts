@@ -16,7 +16,8 @@ import { eventBase, isEnded, needsRefresh, refreshGrantOf } from "./state.js";
  */
 export async function logoutFromBackend(runtime: Runtime, state: BackendTokenState): Promise<void> {
   const { options } = runtime;
-  if (!options.logout || isEnded(state)) return;
+  const { logout } = options;
+  if (!logout || isEnded(state)) return;
   let current = state;
   let refreshed = false;
   const refreshOnce = async (mode: RefreshMode) => {
@@ -27,15 +28,15 @@ export async function logoutFromBackend(runtime: Runtime, state: BackendTokenSta
     if (!isEnded(next) && next.error === undefined) current = next;
   };
   if (options.refresh && needsRefresh(runtime, current)) await refreshOnce("auto");
-  let result = await callLogout(runtime, current);
+  let result = await callLogout(runtime, logout, current);
   if (result.status === 401 && !refreshed && options.refresh && refreshGrantOf(runtime, current)) {
     await refreshOnce("force");
-    if (current !== state) result = await callLogout(runtime, current);
+    if (current !== state) result = await callLogout(runtime, logout, current);
   }
   if (result.status !== undefined && result.status < 300) return;
   if (result.status !== undefined && result.status < 400) {
     options.logger.error(
-      `logout: ${redirectHint(options.logout!, result.location ?? null, result.status)}; the backend session may stay alive`,
+      `logout: ${redirectHint(logout, result.location ?? null, result.status)}; the backend session may stay alive`,
     );
   } else if (result.status !== undefined) {
     options.logger.warn(

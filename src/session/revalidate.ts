@@ -46,8 +46,9 @@ export async function revalidate(
   }
   logger.warn(`refresh: ${reason}; session ended (AccessRevoked)`);
   // Without a logout endpoint there is no backend session to end beyond the tokens we drop.
-  if (runtime.options.logout) {
-    const ended = await callLogout(runtime, rotated);
+  const { logout } = runtime.options;
+  if (logout) {
+    const ended = await callLogout(runtime, logout, rotated);
     if (ended.status === undefined || ended.status >= 300) {
       logger.warn(
         "refresh: the backend logout after AccessRevoked did not confirm the end of the session",

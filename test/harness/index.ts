@@ -36,6 +36,7 @@ export {
   signInCode,
   tokenFromResponse,
 } from "./responses.js";
+export { providerRuntime } from "./runtime.js";
 export {
   chunkNames,
   decodeSession,
